@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmsim's public memory-management API: VMA flags with the kernel's values,
+ * the address-space system calls (prefixed sys_ so they do not collide with
+ * libc), lookups and the debugging checks.
+ *
+ * Return conventions follow the kernel: a function returning an address
+ * returns either the address or a negative errno cast to unsigned long
+ * (test with IS_ERR_VALUE); the others return 0 or a negative errno.
+ */
+#ifndef MMSIM_MM_H
+#define MMSIM_MM_H
+
+#include <stdio.h>
+#include <mmsim/mm_types.h>
+
+/* vm_flags, with the kernel's bit values (include/linux/mm.h). */
+#define VM_NONE		0x00000000UL
+#define VM_READ		0x00000001UL
+#define VM_WRITE	0x00000002UL
+#define VM_EXEC		0x00000004UL
+#define VM_SHARED	0x00000008UL
+#define VM_MAYREAD	0x00000010UL
+#define VM_MAYWRITE	0x00000020UL
+#define VM_MAYEXEC	0x00000040UL
+#define VM_MAYSHARE	0x00000080UL
+#define VM_GROWSDOWN	0x00000100UL
+#define VM_UFFD_MISSING	0x00000200UL
+#define VM_PFNMAP	0x00000400UL
+#define VM_UFFD_WP	0x00001000UL
+#define VM_LOCKED	0x00002000UL
+#define VM_IO		0x00004000UL
+#define VM_SEQ_READ	0x00008000UL
+#define VM_RAND_READ	0x00010000UL
+#define VM_DONTCOPY	0x00020000UL
+#define VM_DONTEXPAND	0x00040000UL
+#define VM_LOCKONFAULT	0x00080000UL
+#define VM_ACCOUNT	0x00100000UL
+#define VM_NORESERVE	0x00200000UL
+#define VM_HUGETLB	0x00400000UL
+#define VM_SYNC		0x00800000UL
+#define VM_ARCH_1	0x01000000UL
+#define VM_WIPEONFORK	0x02000000UL
+#define VM_DONTDUMP	0x04000000UL
+#define VM_SOFTDIRTY	0x08000000UL
+#define VM_MIXEDMAP	0x10000000UL
+#define VM_HUGEPAGE	0x20000000UL
+#define VM_NOHUGEPAGE	0x40000000UL
+#define VM_MERGEABLE	0x80000000UL
+
+#define VM_ACCESS_FLAGS	(VM_READ | VM_WRITE | VM_EXEC)
+#define VM_LOCKED_MASK	(VM_LOCKED | VM_LOCKONFAULT)
+#define VM_STACK	VM_GROWSDOWN
+#define VM_STACK_FLAGS	(VM_STACK | VM_READ | VM_WRITE | VM_MAYREAD | \
+			 VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT)
+/* Flags that keep two VMAs apart even when everything else matches. */
+#define VM_SPECIAL	(VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP)
+
+/* mmap(2), mprotect(2), mremap(2), madvise(2), mlock(2) arguments. */
+#define PROT_NONE	0x0
+#define PROT_READ	0x1
+#define PROT_WRITE	0x2
+#define PROT_EXEC	0x4
+#define PROT_GROWSDOWN	0x01000000
+#define PROT_GROWSUP	0x02000000
+
+#define MAP_SHARED	0x01
+#define MAP_PRIVATE	0x02
+#define MAP_SHARED_VALIDATE 0x03
+#define MAP_TYPE	0x0f
+#define MAP_FIXED	0x10
+#define MAP_ANONYMOUS	0x20
+#define MAP_GROWSDOWN	0x0100
+#define MAP_DENYWRITE	0x0800
+#define MAP_EXECUTABLE	0x1000
+#define MAP_LOCKED	0x2000
+#define MAP_NORESERVE	0x4000
+#define MAP_POPULATE	0x8000
+#define MAP_NONBLOCK	0x10000
+#define MAP_STACK	0x20000
+#define MAP_HUGETLB	0x40000
+#define MAP_SYNC	0x80000
+#define MAP_FIXED_NOREPLACE 0x100000
+
+#define MREMAP_MAYMOVE		1
+#define MREMAP_FIXED		2
+#define MREMAP_DONTUNMAP	4
+
+#define MADV_NORMAL	0
+#define MADV_RANDOM	1
+#define MADV_SEQUENTIAL	2
+#define MADV_WILLNEED	3
+#define MADV_DONTNEED	4
+#define MADV_DONTFORK	10
+#define MADV_DOFORK	11
+
+#define MLOCK_ONFAULT	0x01
+
+#define DEFAULT_MAX_MAP_COUNT	65530
+#define RLIM_INFINITY		(~0UL)
+
+/* Address-space sizes: 47 bits of user space with 4 levels, 56 with 5. */
+#define TASK_SIZE_4LEVEL	((1UL << 47) - PAGE_SIZE)
+#define TASK_SIZE_5LEVEL	((1UL << 56) - PAGE_SIZE)
+
+#define MAX_ERRNO	4095
+#define IS_ERR_VALUE(x)	((unsigned long)(x) >= (unsigned long)-MAX_ERRNO)
+
+extern int sysctl_max_map_count;
+
+/* Creation and teardown (kernel/fork.c: mm_alloc, mmput). */
+struct mm_struct *mm_alloc(unsigned int pgtable_levels);
+void mmput(struct mm_struct *mm);
+
+/* The mmap lock (include/linux/mmap_lock.h). */
+void mmap_read_lock(struct mm_struct *mm);
+int mmap_read_trylock(struct mm_struct *mm);
+void mmap_read_unlock(struct mm_struct *mm);
+void mmap_write_lock(struct mm_struct *mm);
+int mmap_write_lock_killable(struct mm_struct *mm);
+void mmap_write_unlock(struct mm_struct *mm);
+void mmap_write_downgrade(struct mm_struct *mm);
+void mmap_assert_locked(struct mm_struct *mm);
+void mmap_assert_write_locked(struct mm_struct *mm);
+
+/* System calls: they take the mmap lock themselves. */
+unsigned long sys_mmap(struct mm_struct *mm, unsigned long addr,
+		       unsigned long len, unsigned long prot,
+		       unsigned long flags, struct file *file,
+		       unsigned long pgoff);
+int sys_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
+int sys_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
+		 unsigned long prot);
+unsigned long sys_mremap(struct mm_struct *mm, unsigned long addr,
+			 unsigned long old_len, unsigned long new_len,
+			 unsigned long flags, unsigned long new_addr);
+int sys_madvise(struct mm_struct *mm, unsigned long start, unsigned long len,
+		int behavior);
+int sys_mlock(struct mm_struct *mm, unsigned long start, unsigned long len);
+int sys_mlock2(struct mm_struct *mm, unsigned long start, unsigned long len,
+	       int flags);
+int sys_munlock(struct mm_struct *mm, unsigned long start, unsigned long len);
+
+/* Lookups: the caller holds the mmap lock. */
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
+struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
+				     struct vm_area_struct **pprev);
+struct vm_area_struct *find_vma_intersection(struct mm_struct *mm,
+					     unsigned long start,
+					     unsigned long end);
+struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr);
+
+/*
+ * The stack: setup_stack() maps a VM_GROWSDOWN VMA ending at stack_top;
+ * expand_stack() grows it down to cover addr, keeping stack_guard_gap free
+ * below it.  The caller holds the mmap lock for writing.
+ */
+int setup_stack(struct mm_struct *mm, unsigned long stack_top,
+		unsigned long size);
+int expand_stack_locked(struct vm_area_struct *vma, unsigned long addr);
+struct vm_area_struct *expand_stack(struct mm_struct *mm, unsigned long addr);
+
+/*
+ * One access by the simulated task, until the page tables exist: checks the
+ * VMA's rights like a fault would and prepares the anon_vma of a private
+ * VMA on a write.  Returns 0, or the signal the task gets (SIGSEGV, SIGBUS).
+ */
+int mmsim_access(struct mm_struct *mm, unsigned long addr, bool write);
+
+/* Shared anonymous memory (mm/shmem.c). */
+struct file *shmem_file_setup(const char *name, unsigned long size);
+void fput(struct file *file);
+struct file *get_file(struct file *file);
+
+/* Consistency of the whole mm; returns the number of problems (0 = good). */
+int validate_mm(struct mm_struct *mm);
+/* Like validate_mm(), describing each problem on out (may be NULL). */
+int validate_mm_verbose(struct mm_struct *mm, FILE *out);
+
+/* /proc/PID/smaps "VmFlags" mnemonics of flags, in the kernel's order. */
+char *show_smap_vma_flags(unsigned long flags, char *buf, size_t size);
+void dump_vma(FILE *out, const struct vm_area_struct *vma);
+void dump_mm(FILE *out, struct mm_struct *mm);
+
+static inline unsigned long vma_pages(const struct vm_area_struct *vma)
+{
+	return (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
+}
+
+static inline bool vma_is_anonymous(const struct vm_area_struct *vma)
+{
+	return !vma->vm_ops;
+}
+
+#endif /* MMSIM_MM_H */

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct rw_semaphore: the sleeping reader/writer lock behind the mmap lock.
+ * Writer-fair: once a writer waits, new readers queue behind it, as in the
+ * kernel, so a stream of readers cannot starve munmap.
+ *
+ * Built on one atomic word and spinning with sched_yield() rather than on a
+ * pthread mutex: a thread blocked in pthread_mutex_lock never runs a pending
+ * signal handler under TSan (see shared/docs/testing-notes.md), and the IPIs
+ * of the simulated machine are signals.
+ */
+#ifndef MMSIM_RWSEM_H
+#define MMSIM_RWSEM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+struct rw_semaphore {
+	/*
+	 * Bit 0: a writer holds the lock.  Bits 1..: readers holding it.
+	 * writers_waiting: writers queued; readers wait while it is non-zero.
+	 */
+	atomic_long count;
+	atomic_int writers_waiting;
+	atomic_long owner;		/* writer's thread token, for asserts */
+};
+
+#define RWSEM_WRITER_LOCKED	1L
+#define RWSEM_READER_BIAS	2L
+
+void init_rwsem(struct rw_semaphore *sem);
+void down_read(struct rw_semaphore *sem);
+int down_read_trylock(struct rw_semaphore *sem);	/* 1 on success */
+void up_read(struct rw_semaphore *sem);
+void down_write(struct rw_semaphore *sem);
+int down_write_trylock(struct rw_semaphore *sem);	/* 1 on success */
+void up_write(struct rw_semaphore *sem);
+void downgrade_write(struct rw_semaphore *sem);
+bool rwsem_is_locked(struct rw_semaphore *sem);
+bool rwsem_is_write_locked_by_me(struct rw_semaphore *sem);
+
+#endif /* MMSIM_RWSEM_H */

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MMSIM_SIM_COMMANDS_H
+#define MMSIM_SIM_COMMANDS_H
+
+struct mmsim_command {
+	const char *name;
+	const char *help;
+	/* argv[0] is the subcommand's name; returns the exit status. */
+	int (*fn)(int argc, char **argv);
+};
+
+int cmd_replay(int argc, char **argv);		/* sim/cmd_replay.c */
+int cmd_gen_script(int argc, char **argv);	/* sim/cmd_replay.c */
+int cmd_bench(int argc, char **argv);		/* bench/bench.c */
+
+#endif /* MMSIM_SIM_COMMANDS_H */

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Declarations shared inside src/mm (the kernel's mm/internal.h and
+ * mm/vma.h).  Everything here expects the mmap lock held as documented at
+ * each definition.
+ */
+#ifndef MMSIM_MM_INTERNAL_H
+#define MMSIM_MM_INTERNAL_H
+
+#include <errno.h>
+#include <signal.h>
+#include <mmsim/mm.h>
+#include "kernel/bug.h"
+
+typedef unsigned long pgoff_t;
+
+#define PHYS_PFN(x)	((unsigned long)(x) >> PAGE_SHIFT)
+
+/* src/mm/vma_tree.c: the rbtree, the list and the gap augment. */
+void vma_gap_update(struct vm_area_struct *vma);
+void __vma_link_list(struct mm_struct *mm, struct vm_area_struct *vma,
+		     struct vm_area_struct *prev);
+void __vma_link_rb(struct mm_struct *mm, struct vm_area_struct *vma,
+		   struct rb_node **rb_link, struct rb_node *rb_parent);
+void __vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma);
+int find_vma_links(struct mm_struct *mm, unsigned long addr,
+		   unsigned long end, struct vm_area_struct **pprev,
+		   struct rb_node ***rb_link, struct rb_node **rb_parent);
+void vma_update_highest(struct mm_struct *mm);
+unsigned long vma_compute_subtree_gap(struct vm_area_struct *vma);
+unsigned long vm_start_gap(const struct vm_area_struct *vma);
+unsigned long vm_end_gap(const struct vm_area_struct *vma);
+
+struct vm_unmapped_area_info {
+	unsigned long flags;
+#define VM_UNMAPPED_AREA_TOPDOWN 1
+	unsigned long length;
+	unsigned long low_limit;
+	unsigned long high_limit;
+	unsigned long align_mask;
+	unsigned long align_offset;
+};
+unsigned long vm_unmapped_area(struct mm_struct *mm,
+			       struct vm_unmapped_area_info *info);
+
+/* src/mm/vma.c: allocation, merge, split, link. */
+struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
+struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig);
+void vm_area_free(struct vm_area_struct *vma);
+void remove_vma(struct vm_area_struct *vma);
+int vma_link(struct mm_struct *mm, struct vm_area_struct *vma);
+
+/*
+ * One modification of the tree: vma takes [start, end) at pgoff; adjust (a
+ * neighbour) moves its vm_start by adj_start bytes; remove and remove2 are
+ * swallowed by vma; insert (a piece split off vma) is linked.  Every change
+ * to an existing VMA's range goes through here (the kernel's __vma_adjust /
+ * commit_merge), so that later locking strategies have one place to hook.
+ */
+struct vma_adjust {
+	struct vm_area_struct *vma;
+	unsigned long start, end;
+	pgoff_t pgoff;
+	struct vm_area_struct *adjust;
+	long adj_start;
+	struct vm_area_struct *remove, *remove2;
+	struct vm_area_struct *insert;
+};
+void __vma_adjust(struct mm_struct *mm, struct vma_adjust *va);
+
+/*
+ * The description of a merge (the kernel's struct vma_merge_struct): the
+ * range [start, end) at pgoff with flags, file and anon_vma, between prev
+ * and next; middle is the VMA being modified (NULL for a new range).
+ */
+struct vma_merge_struct {
+	struct mm_struct *mm;
+	struct vm_area_struct *prev, *middle, *next;
+	unsigned long start, end;
+	pgoff_t pgoff;
+	unsigned long flags;
+	struct file *file;
+	struct anon_vma *anon_vma;
+	bool nomem;			/* the merge failed for lack of memory */
+};
+struct vm_area_struct *vma_merge_new_range(struct vma_merge_struct *vmg);
+struct vm_area_struct *vma_merge_existing_range(struct vma_merge_struct *vmg);
+int vma_expand(struct vma_merge_struct *vmg);
+int vma_shrink(struct vm_area_struct *vma, unsigned long start,
+	       unsigned long end, pgoff_t pgoff);
+struct vm_area_struct *vma_modify_flags(struct vm_area_struct *prev,
+					struct vm_area_struct *vma,
+					unsigned long start, unsigned long end,
+					unsigned long new_flags);
+int split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below);
+int __split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below);
+bool vma_is_mergeable_anon(struct vm_area_struct *vma);
+struct vm_area_struct *copy_vma(struct vm_area_struct **vmap,
+				unsigned long addr, unsigned long len,
+				pgoff_t pgoff, bool *need_rmap_locks);
+
+/* src/mm/mmap.c */
+int do_vmi_munmap(struct mm_struct *mm, unsigned long start, size_t len,
+		  bool unlock);
+int do_munmap(struct mm_struct *mm, unsigned long start, size_t len);
+unsigned long do_mmap(struct mm_struct *mm, struct file *file,
+		      unsigned long addr, unsigned long len,
+		      unsigned long prot, unsigned long flags,
+		      unsigned long pgoff, unsigned long *populate);
+unsigned long get_unmapped_area(struct mm_struct *mm, struct file *file,
+				unsigned long addr, unsigned long len,
+				unsigned long pgoff, unsigned long flags);
+bool may_expand_vm(struct mm_struct *mm, unsigned long flags,
+		   unsigned long npages);
+void vm_stat_account(struct mm_struct *mm, unsigned long flags, long npages);
+void exit_mmap(struct mm_struct *mm);
+int mm_populate_range(struct mm_struct *mm, unsigned long start,
+		      unsigned long len);
+
+static inline bool is_exec_mapping(unsigned long flags)
+{
+	return (flags & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC;
+}
+
+static inline bool is_stack_mapping(unsigned long flags)
+{
+	return (flags & VM_STACK) == VM_STACK;
+}
+
+static inline bool is_data_mapping(unsigned long flags)
+{
+	return (flags & (VM_WRITE | VM_SHARED | VM_STACK)) == VM_WRITE;
+}
+
+/* Overcommit accounting of VM_ACCOUNT pages (mm/util.c). */
+int security_vm_enough_memory_mm(struct mm_struct *mm, long pages);
+void vm_unacct_memory(long pages);
+long vm_committed_pages(void);
+
+/* src/mm/rmap.c */
+int __anon_vma_prepare(struct vm_area_struct *vma);
+static inline int anon_vma_prepare(struct vm_area_struct *vma)
+{
+	if (likely(vma->anon_vma))
+		return 0;
+	return __anon_vma_prepare(vma);
+}
+int anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src);
+void unlink_anon_vmas(struct vm_area_struct *vma);
+struct anon_vma *find_mergeable_anon_vma(struct vm_area_struct *vma);
+void anon_vma_merge(struct vm_area_struct *vma, struct vm_area_struct *next);
+long anon_vma_live_count(void);
+
+/* src/mm/shmem.c */
+int shmem_zero_setup(struct vm_area_struct *vma);
+extern const struct vm_operations_struct shmem_anon_vm_ops;
+long shmem_live_files(void);
+
+/* src/mm/mlock.c */
+int mlock_fixup(struct vm_area_struct *vma, struct vm_area_struct **prev,
+		unsigned long start, unsigned long end, unsigned long newflags);
+bool can_do_mlock(struct mm_struct *mm);
+bool mlock_future_ok(struct mm_struct *mm, unsigned long flags,
+		     unsigned long bytes);
+
+/* Fault-in of a range after mlock or mremap of a locked VMA (mm/gup.c). */
+long populate_vma_page_range(struct vm_area_struct *vma, unsigned long start,
+			     unsigned long end);
+
+#endif /* MMSIM_MM_INTERNAL_H */

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+/*
+ * madvise(2) (the kernel's mm/madvise.c): advice that changes VMA flags
+ * (NORMAL, RANDOM, SEQUENTIAL, DONTFORK, DOFORK) goes through the same
+ * merge-or-split as mprotect; DONTNEED drops the pages of a range and
+ * WILLNEED reads them ahead, neither touching the VMAs.
+ */
+#include "mm/internal.h"
+
+static bool madvise_behavior_valid(int behavior)
+{
+	switch (behavior) {
+	case MADV_NORMAL:
+	case MADV_RANDOM:
+	case MADV_SEQUENTIAL:
+	case MADV_WILLNEED:
+	case MADV_DONTNEED:
+	case MADV_DONTFORK:
+	case MADV_DOFORK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Which advice needs the mmap lock for writing (it changes VMAs). */
+static bool madvise_need_mmap_write(int behavior)
+{
+	return behavior != MADV_WILLNEED && behavior != MADV_DONTNEED;
+}
+
+/* New flags of a VMA under behavior, or -errno. */
+static long madvise_new_flags(struct vm_area_struct *vma, int behavior)
+{
+	unsigned long new_flags = vma->vm_flags;
+
+	switch (behavior) {
+	case MADV_NORMAL:
+		return new_flags & ~(VM_RAND_READ | VM_SEQ_READ);
+	case MADV_SEQUENTIAL:
+		return (new_flags & ~VM_RAND_READ) | VM_SEQ_READ;
+	case MADV_RANDOM:
+		return (new_flags & ~VM_SEQ_READ) | VM_RAND_READ;
+	case MADV_DONTFORK:
+		return new_flags | VM_DONTCOPY;
+	case MADV_DOFORK:
+		if (new_flags & VM_IO)
+			return -EINVAL;
+		return new_flags & ~VM_DONTCOPY;
+	}
+	BUG();
+}
+
+/*
+ * MADV_DONTNEED: a locked or PFN-mapped VMA refuses.  The pages of the
+ * range are zapped (zap_page_range_single) once page tables exist.
+ */
+static int madvise_dontneed(struct vm_area_struct *vma)
+{
+	if (vma->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Apply behavior to [start, end) inside vma (madvise_vma_behavior).  *prev
+ * is the VMA before on entry, the one holding the range on return.
+ */
+static int madvise_vma_behavior(struct vm_area_struct *vma,
+				struct vm_area_struct **prev,
+				unsigned long start, unsigned long end,
+				int behavior)
+{
+	struct vm_area_struct *before = *prev;
+	long new_flags;
+
+	*prev = vma;
+	switch (behavior) {
+	case MADV_WILLNEED:
+		return 0;	/* read-ahead: no pages to read in mmsim */
+	case MADV_DONTNEED:
+		return madvise_dontneed(vma);
+	}
+
+	new_flags = madvise_new_flags(vma, behavior);
+	if (new_flags < 0)
+		return (int)new_flags;
+	if ((unsigned long)new_flags == vma->vm_flags)
+		return 0;
+	vma = vma_modify_flags(before, vma, start, end, new_flags);
+	if (IS_ERR_VALUE((unsigned long)vma))
+		return (int)(long)vma;
+	vma->vm_flags = new_flags;
+	*prev = vma;
+	return 0;
+}
+
+/*
+ * Visit the VMAs of [start, end) (madvise_walk_vmas).  Holes are skipped
+ * and reported as -ENOMEM at the end, unless an advice failed first.
+ */
+static int madvise_walk_vmas(struct mm_struct *mm, unsigned long start,
+			     unsigned long end, int behavior)
+{
+	struct vm_area_struct *vma, *prev;
+	int unmapped_error = 0, error;
+	unsigned long tmp;
+
+	vma = find_vma_prev(mm, start, &prev);
+	if (vma && start > vma->vm_start)
+		prev = vma;
+
+	for (;;) {
+		if (!vma)
+			return -ENOMEM;
+		if (start < vma->vm_start) {
+			unmapped_error = -ENOMEM;
+			start = vma->vm_start;
+			if (start >= end)
+				break;
+		}
+		tmp = min(vma->vm_end, end);
+		error = madvise_vma_behavior(vma, &prev, start, tmp, behavior);
+		if (error)
+			return error;
+		start = tmp;
+		if (prev && start < prev->vm_end)
+			start = prev->vm_end;
+		if (start >= end)
+			break;
+		vma = find_vma(mm, prev ? prev->vm_end : start);
+	}
+	return unmapped_error;
+}
+
+/*
+ * madvise(2) for the simulated task.  Returns 0 or a negative errno.
+ */
+int sys_madvise(struct mm_struct *mm, unsigned long start, unsigned long len_in,
+		int behavior)
+{
+	unsigned long end, len;
+	int error;
+
+	if (!madvise_behavior_valid(behavior))
+		return -EINVAL;
+	if (offset_in_page(start))
+		return -EINVAL;
+	len = PAGE_ALIGN(len_in);
+	if (len_in && !len)		/* rounded up from -PAGE_SIZE..-1 */
+		return -EINVAL;
+	end = start + len;
+	if (end < start)
+		return -EINVAL;
+	if (end == start)
+		return 0;
+
+	if (madvise_need_mmap_write(behavior)) {
+		mmap_write_lock(mm);
+		error = madvise_walk_vmas(mm, start, end, behavior);
+		mmap_write_unlock(mm);
+	} else {
+		mmap_read_lock(mm);
+		error = madvise_walk_vmas(mm, start, end, behavior);
+		mmap_read_unlock(mm);
+	}
+	return error;
+}

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+/*
+ * anon_vma and anon_vma_chain (the kernel's mm/rmap.c): which anonymous
+ * pages a VMA may map.  A private VMA gets an anon_vma at its first write
+ * fault (or when mlock populates it), reusing a neighbour's when the two
+ * could one day merge; splits clone the chain, merges hand it over.
+ *
+ * Callers hold the mmap lock: for writing when VMAs change, for reading in
+ * the fault path (anon_vma_prepare).  The anon_vma lock of the kernel is not
+ * modelled yet: nothing walks the rmap concurrently until page tables exist.
+ */
+#include <stdlib.h>
+
+#include "mm/internal.h"
+
+static atomic_long anon_vma_count;
+
+/* Number of anon_vmas alive, for leak checks in tests. */
+long anon_vma_live_count(void)
+{
+	return atomic_load(&anon_vma_count);
+}
+
+static struct anon_vma *anon_vma_alloc(void)
+{
+	struct anon_vma *anon_vma = calloc(1, sizeof(*anon_vma));
+
+	if (!anon_vma)
+		return NULL;
+	atomic_init(&anon_vma->refcount, 1);
+	anon_vma->root = anon_vma;
+	anon_vma->parent = anon_vma;
+	INIT_LIST_HEAD(&anon_vma->avc_list);
+	atomic_fetch_add(&anon_vma_count, 1);
+	return anon_vma;
+}
+
+static void put_anon_vma(struct anon_vma *anon_vma)
+{
+	struct anon_vma *root = anon_vma->root;
+
+	if (atomic_fetch_sub(&anon_vma->refcount, 1) != 1)
+		return;
+	VM_BUG_ON(!list_empty(&anon_vma->avc_list));
+	atomic_fetch_sub(&anon_vma_count, 1);
+	free(anon_vma);
+	/* A child pins its root; the last child lets the root go. */
+	if (root != anon_vma)
+		put_anon_vma(root);
+}
+
+static struct anon_vma_chain *anon_vma_chain_alloc(void)
+{
+	return calloc(1, sizeof(struct anon_vma_chain));
+}
+
+static void anon_vma_chain_link(struct vm_area_struct *vma,
+				struct anon_vma_chain *avc,
+				struct anon_vma *anon_vma)
+{
+	avc->vma = vma;
+	avc->anon_vma = anon_vma;
+	list_add(&avc->same_vma, &vma->anon_vma_chain);
+	list_add_tail(&avc->same_anon_vma, &anon_vma->avc_list);
+}
+
+/*
+ * a and b (a just below b) could be merged one day if only their access
+ * rights differ and their pgoffs are contiguous: then they may share an
+ * anon_vma, so that mprotect back makes them mergeable.
+ */
+static bool anon_vma_compatible(struct vm_area_struct *a,
+				struct vm_area_struct *b)
+{
+	return a->vm_end == b->vm_start &&
+	       a->vm_file == b->vm_file &&
+	       !((a->vm_flags ^ b->vm_flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY)) &&
+	       b->vm_pgoff == a->vm_pgoff + ((b->vm_start - a->vm_start) >> PAGE_SHIFT);
+}
+
+/* old's anon_vma, if a and b are compatible and old was never forked. */
+static struct anon_vma *reusable_anon_vma(struct vm_area_struct *old,
+					  struct vm_area_struct *a,
+					  struct vm_area_struct *b)
+{
+	if (anon_vma_compatible(a, b) && old->anon_vma &&
+	    list_is_singular(&old->anon_vma_chain))
+		return old->anon_vma;
+	return NULL;
+}
+
+/*
+ * An anon_vma that vma can share with an adjacent VMA (the next one is
+ * tried first, then the previous one), or NULL.
+ */
+struct anon_vma *find_mergeable_anon_vma(struct vm_area_struct *vma)
+{
+	struct anon_vma *anon_vma = NULL;
+
+	if (vma->vm_next)
+		anon_vma = reusable_anon_vma(vma->vm_next, vma, vma->vm_next);
+	if (!anon_vma && vma->vm_prev)
+		anon_vma = reusable_anon_vma(vma->vm_prev, vma->vm_prev, vma);
+	return anon_vma;
+}
+
+/*
+ * Attach an anon_vma to vma (first write fault of a private VMA).
+ * Returns 0 or -ENOMEM.  The caller holds the mmap lock.
+ */
+int __anon_vma_prepare(struct vm_area_struct *vma)
+{
+	struct anon_vma *anon_vma, *allocated = NULL;
+	struct anon_vma_chain *avc;
+
+	mmap_assert_locked(vma->vm_mm);
+	avc = anon_vma_chain_alloc();
+	if (!avc)
+		return -ENOMEM;
+
+	/* The anon_vma lives while a chain entry links it: no extra ref. */
+	anon_vma = find_mergeable_anon_vma(vma);
+	if (!anon_vma) {
+		anon_vma = allocated = anon_vma_alloc();
+		if (!anon_vma) {
+			free(avc);
+			return -ENOMEM;
+		}
+		anon_vma->num_children++;	/* self-parent link of a root */
+	}
+
+	if (likely(!vma->anon_vma)) {
+		vma->anon_vma = anon_vma;
+		anon_vma_chain_link(vma, avc, anon_vma);
+		anon_vma->num_active_vmas++;
+		return 0;
+	}
+	/* Lost a race with another fault on the same VMA. */
+	free(avc);
+	if (allocated)
+		put_anon_vma(allocated);
+	return 0;
+}
+
+/*
+ * dst is a copy of src (split, or mremap's copy_vma): link dst to every
+ * anon_vma on src's chain.  Returns 0 or -ENOMEM (dst left unlinked).
+ */
+int anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src)
+{
+	struct anon_vma_chain *avc, *pavc;
+
+	list_for_each_entry_reverse(pavc, &src->anon_vma_chain, same_vma) {
+		avc = anon_vma_chain_alloc();
+		if (!avc)
+			goto enomem_failure;
+		anon_vma_chain_link(dst, avc, pavc->anon_vma);
+		/* A forked child may reuse an anon_vma nobody else uses. */
+		if (!dst->anon_vma && src->anon_vma &&
+		    pavc->anon_vma->num_children < 2 &&
+		    pavc->anon_vma->num_active_vmas == 0)
+			dst->anon_vma = pavc->anon_vma;
+	}
+	if (dst->anon_vma)
+		dst->anon_vma->num_active_vmas++;
+	return 0;
+
+enomem_failure:
+	/* Undo what was linked; dst's anon_vma was not counted yet. */
+	dst->anon_vma = NULL;
+	unlink_anon_vmas(dst);
+	return -ENOMEM;
+}
+
+/*
+ * Detach vma from all its anon_vmas; anon_vmas left without VMAs are freed.
+ * vma->anon_vma is cleared: a later write fault prepares a new one.
+ */
+void unlink_anon_vmas(struct vm_area_struct *vma)
+{
+	struct anon_vma_chain *avc, *next;
+
+	list_for_each_entry_safe(avc, next, &vma->anon_vma_chain, same_vma) {
+		struct anon_vma *anon_vma = avc->anon_vma;
+
+		list_del(&avc->same_anon_vma);
+		list_del(&avc->same_vma);
+		free(avc);
+		if (list_empty(&anon_vma->avc_list)) {
+			anon_vma->parent->num_children--;
+			if (vma->anon_vma == anon_vma) {
+				anon_vma->num_active_vmas--;
+				vma->anon_vma = NULL;
+			}
+			VM_WARN_ON(anon_vma->num_active_vmas);
+			put_anon_vma(anon_vma);
+		}
+	}
+	if (vma->anon_vma) {
+		vma->anon_vma->num_active_vmas--;
+		vma->anon_vma = NULL;
+	}
+}
+
+/* next is swallowed by vma in a merge: they share the anon_vma already. */
+void anon_vma_merge(struct vm_area_struct *vma, struct vm_area_struct *next)
+{
+	VM_BUG_ON(vma->anon_vma != next->anon_vma);
+	unlink_anon_vmas(next);
+}

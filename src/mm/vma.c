@@ -1,0 +1,619 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VMA allocation, linking, splitting and merging (the kernel's mm/vma.c).
+ *
+ * The merge rules are those of Linux 6.x: two VMAs merge when they are
+ * adjacent, have the same flags (VM_SOFTDIRTY aside) and file, a contiguous
+ * vm_pgoff, and compatible anon_vmas (equal, or one of them still NULL while
+ * the other VMA has not been forked from a parent).
+ *
+ * Every function here requires the mmap lock held for writing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/internal.h"
+
+int sysctl_max_map_count = DEFAULT_MAX_MAP_COUNT;
+
+/* A new, zeroed VMA of mm, not yet linked anywhere. */
+struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma = calloc(1, sizeof(*vma));
+
+	if (!vma)
+		return NULL;
+	vma->vm_mm = mm;
+	INIT_LIST_HEAD(&vma->anon_vma_chain);
+	RB_CLEAR_NODE(&vma->vm_rb);
+	return vma;
+}
+
+/*
+ * A copy of orig's fields, unlinked: the caller clones the anon_vma chain
+ * and takes the file reference.
+ */
+struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
+{
+	struct vm_area_struct *new = malloc(sizeof(*new));
+
+	if (!new)
+		return NULL;
+	*new = *orig;
+	INIT_LIST_HEAD(&new->anon_vma_chain);
+	RB_CLEAR_NODE(&new->vm_rb);
+	new->vm_next = new->vm_prev = NULL;
+	return new;
+}
+
+void vm_area_free(struct vm_area_struct *vma)
+{
+	free(vma);
+}
+
+/*
+ * Close a VMA that is already out of the tree and free it with its
+ * references: the file, and its place on the anon_vmas.
+ */
+void remove_vma(struct vm_area_struct *vma)
+{
+	if (vma->vm_ops && vma->vm_ops->close)
+		vma->vm_ops->close(vma);
+	unlink_anon_vmas(vma);
+	if (vma->vm_file)
+		fput(vma->vm_file);
+	vm_area_free(vma);
+}
+
+/*
+ * Insert a new VMA into the tree and the list.  Returns -ENOMEM if the range
+ * overlaps an existing VMA.
+ */
+int vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	struct vm_area_struct *prev;
+	struct rb_node **rb_link, *rb_parent;
+
+	mmap_assert_write_locked(mm);
+	if (find_vma_links(mm, vma->vm_start, vma->vm_end, &prev, &rb_link,
+			   &rb_parent))
+		return -ENOMEM;
+	__vma_link_list(mm, vma, prev);
+	__vma_link_rb(mm, vma, rb_link, rb_parent);
+	mm->map_count++;
+	return 0;
+}
+
+/* An anon_vma moves with the pages when next is swallowed by vma. */
+static void vma_remove_merged(struct mm_struct *mm, struct vm_area_struct *vma,
+			      struct vm_area_struct *gone)
+{
+	if (gone->anon_vma)
+		anon_vma_merge(vma, gone);
+	if (gone->vm_file)
+		fput(gone->vm_file);
+	mm->map_count--;
+	vm_area_free(gone);
+}
+
+/*
+ * The one place where existing VMAs change their range (see struct
+ * vma_adjust).  Removed VMAs leave the tree first, so that vma can grow over
+ * them; the gap augment is refreshed for every VMA whose start or whose
+ * predecessor's end moved.
+ */
+void __vma_adjust(struct mm_struct *mm, struct vma_adjust *va)
+{
+	struct vm_area_struct *vma = va->vma;
+
+	mmap_assert_write_locked(mm);
+	if (va->remove)
+		__vma_unlink(mm, va->remove);
+	if (va->remove2)
+		__vma_unlink(mm, va->remove2);
+
+	vma->vm_start = va->start;
+	vma->vm_end = va->end;
+	vma->vm_pgoff = va->pgoff;
+	if (va->adjust && va->adj_start) {
+		va->adjust->vm_start += va->adj_start;
+		va->adjust->vm_pgoff += va->adj_start / (long)PAGE_SIZE;
+	}
+
+	vma_gap_update(vma);
+	if (vma->vm_next)
+		vma_gap_update(vma->vm_next);
+	if (va->adjust) {
+		vma_gap_update(va->adjust);
+		if (va->adjust->vm_next)
+			vma_gap_update(va->adjust->vm_next);
+	}
+	if (va->insert) {
+		/* Cannot fail: the range was vma's a moment ago. */
+		BUG_ON(vma_link(mm, va->insert));
+	}
+	vma_update_highest(mm);
+
+	if (va->remove)
+		vma_remove_merged(mm, vma, va->remove);
+	if (va->remove2)
+		vma_remove_merged(mm, vma, va->remove2);
+}
+
+/*
+ * Split vma at addr: a new VMA takes the part below addr (new_below) or the
+ * part from addr up.  Does not check max_map_count (split_vma() does).
+ */
+int __split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below)
+{
+	struct vm_area_struct *new;
+	struct vma_adjust va = { .vma = vma };
+
+	WARN_ON(vma->vm_start >= addr);
+	WARN_ON(vma->vm_end <= addr);
+
+	new = vm_area_dup(vma);
+	if (!new)
+		return -ENOMEM;
+	if (new_below) {
+		new->vm_end = addr;
+	} else {
+		new->vm_start = addr;
+		new->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT;
+	}
+	if (anon_vma_clone(new, vma)) {
+		vm_area_free(new);
+		return -ENOMEM;
+	}
+	if (new->vm_file)
+		get_file(new->vm_file);
+	if (new->vm_ops && new->vm_ops->open)
+		new->vm_ops->open(new);
+
+	if (new_below) {
+		va.start = addr;
+		va.end = vma->vm_end;
+		va.pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	} else {
+		va.start = vma->vm_start;
+		va.end = addr;
+		va.pgoff = vma->vm_pgoff;
+	}
+	va.insert = new;
+	__vma_adjust(vma->vm_mm, &va);
+	return 0;
+}
+
+/* Split vma in two at addr, unless the mm already has too many VMAs. */
+int split_vma(struct vm_area_struct *vma, unsigned long addr, int new_below)
+{
+	if (vma->vm_mm->map_count >= sysctl_max_map_count)
+		return -ENOMEM;
+	return __split_vma(vma, addr, new_below);
+}
+
+static bool is_mergeable_vma(struct vma_merge_struct *vmg,
+			     struct vm_area_struct *vma)
+{
+	if ((vma->vm_flags ^ vmg->flags) & ~VM_SOFTDIRTY)
+		return false;
+	return vma->vm_file == vmg->file;
+}
+
+/*
+ * A VMA forked from a parent whose pages were not all copied yet has more
+ * than one entry on its anon_vma chain; merging it would widen the rmap
+ * walks of the whole family, so such a VMA does not merge.
+ */
+static bool vma_had_uncowed_parents(struct vm_area_struct *vma)
+{
+	return vma && vma->anon_vma && !list_is_singular(&vma->anon_vma_chain);
+}
+
+/*
+ * Can the range (whose anon_vma is vmg->anon_vma, of vmg->middle if it is
+ * an existing VMA) share an anon_vma with tgt?  Either one of them has none
+ * yet and the other may hand its own over, or they already share one.
+ */
+static bool is_mergeable_anon_vma(struct vma_merge_struct *vmg,
+				  struct vm_area_struct *tgt)
+{
+	struct anon_vma *tgt_anon = tgt->anon_vma;
+	struct anon_vma *src_anon = vmg->anon_vma;
+
+	if (!tgt_anon && src_anon)
+		return !vma_had_uncowed_parents(vmg->middle);
+	if (tgt_anon && !src_anon)
+		return !vma_had_uncowed_parents(tgt);
+	return src_anon == tgt_anon;
+}
+
+/* prev and next are both merged with the range: they must agree too. */
+static bool are_anon_vmas_compatible(struct vm_area_struct *vma1,
+				     struct vm_area_struct *vma2)
+{
+	return !vma1->anon_vma || !vma2->anon_vma ||
+	       vma1->anon_vma == vma2->anon_vma;
+}
+
+/* Can the range go right in front of vmg->next (which may be removed)? */
+static bool can_vma_merge_before(struct vma_merge_struct *vmg)
+{
+	pgoff_t pglen = PHYS_PFN(vmg->end - vmg->start);
+	struct vm_area_struct *next = vmg->next;
+
+	return is_mergeable_vma(vmg, next) &&
+	       is_mergeable_anon_vma(vmg, next) &&
+	       next->vm_pgoff == vmg->pgoff + pglen;
+}
+
+/* Can the range go right after vmg->prev (which stays)? */
+static bool can_vma_merge_after(struct vma_merge_struct *vmg)
+{
+	struct vm_area_struct *prev = vmg->prev;
+
+	return is_mergeable_vma(vmg, prev) &&
+	       is_mergeable_anon_vma(vmg, prev) &&
+	       prev->vm_pgoff + vma_pages(prev) == vmg->pgoff;
+}
+
+static bool can_vma_merge_left(struct vma_merge_struct *vmg)
+{
+	return vmg->prev && vmg->prev->vm_end == vmg->start &&
+	       can_vma_merge_after(vmg);
+}
+
+/*
+ * Merging with next as well as prev also needs prev's and next's anon_vmas
+ * to be compatible with each other, not only with the range.
+ */
+static bool can_vma_merge_right(struct vma_merge_struct *vmg,
+				bool can_merge_left)
+{
+	struct vm_area_struct *next = vmg->next;
+
+	if (!next || vmg->end != next->vm_start || !can_vma_merge_before(vmg))
+		return false;
+	if (!can_merge_left)
+		return true;
+	return are_anon_vmas_compatible(vmg->prev, next);
+}
+
+/* A VMA with a close hook cannot be swallowed by a merge. */
+static bool can_merge_remove_vma(struct vm_area_struct *vma)
+{
+	return !vma->vm_ops || !vma->vm_ops->close;
+}
+
+/*
+ * The expanding VMA must own an anon_vma if the one it takes pages from
+ * does.  Returns 0, or -ENOMEM; *dup is set when dst got a new chain.
+ */
+static int dup_anon_vma(struct vm_area_struct *dst, struct vm_area_struct *src,
+			struct vm_area_struct **dup)
+{
+	if (src->anon_vma && !dst->anon_vma) {
+		dst->anon_vma = src->anon_vma;
+		if (anon_vma_clone(dst, src)) {
+			dst->anon_vma = NULL;
+			return -ENOMEM;
+		}
+		*dup = dst;
+	}
+	return 0;
+}
+
+/*
+ * Grow vmg->middle to [vmg->start, vmg->end), swallowing vmg->next if the
+ * new end is next's end.
+ *
+ *   middle          next
+ *   |-------|.......|-------|     ->   |-----------------------|
+ */
+int vma_expand(struct vma_merge_struct *vmg)
+{
+	struct vm_area_struct *vma = vmg->middle, *next = vmg->next;
+	struct vm_area_struct *anon_dup = NULL;
+	struct vma_adjust va = {
+		.vma = vma, .start = vmg->start, .end = vmg->end,
+		.pgoff = vmg->pgoff,
+	};
+
+	mmap_assert_write_locked(vmg->mm);
+	if (next && next != vma && vmg->end == next->vm_end) {
+		if (dup_anon_vma(vma, next, &anon_dup)) {
+			vmg->nomem = true;
+			return -ENOMEM;
+		}
+		va.remove = next;
+	}
+	__vma_adjust(vmg->mm, &va);
+	return 0;
+}
+
+/* Shrink vma to [start, end), which keeps one of its ends. */
+int vma_shrink(struct vm_area_struct *vma, unsigned long start,
+	       unsigned long end, pgoff_t pgoff)
+{
+	struct vma_adjust va = {
+		.vma = vma, .start = start, .end = end, .pgoff = pgoff,
+	};
+
+	WARN_ON(vma->vm_start != start && vma->vm_end != end);
+	__vma_adjust(vma->vm_mm, &va);
+	return 0;
+}
+
+/*
+ * A new range [vmg->start, vmg->end) between vmg->prev and vmg->next, not
+ * yet in the tree: expand a neighbour over it if one is compatible.
+ *
+ *   prev      new      next
+ *   |-----|.........|-----|
+ *
+ * Returns the VMA that now covers the range, or NULL.
+ */
+struct vm_area_struct *vma_merge_new_range(struct vma_merge_struct *vmg)
+{
+	struct vm_area_struct *prev = vmg->prev, *next = vmg->next;
+	unsigned long start = vmg->start, end = vmg->end;
+	pgoff_t pgoff = vmg->pgoff;
+	pgoff_t pglen = PHYS_PFN(end - start);
+	bool merge_left, merge_right;
+
+	mmap_assert_write_locked(vmg->mm);
+	vmg->middle = NULL;
+	if ((vmg->flags & VM_SPECIAL) || (!prev && !next))
+		return NULL;
+
+	merge_left = can_vma_merge_left(vmg);
+	merge_right = can_vma_merge_right(vmg, merge_left);
+
+	if (merge_right) {
+		vmg->end = next->vm_end;
+		vmg->middle = next;
+		vmg->pgoff = next->vm_pgoff - pglen;
+	}
+	if (merge_left) {
+		vmg->start = prev->vm_start;
+		vmg->middle = prev;
+		vmg->pgoff = prev->vm_pgoff;
+		if (merge_right && !can_merge_remove_vma(next))
+			vmg->end = end;
+	}
+
+	if (vmg->middle && !vma_expand(vmg))
+		return vmg->middle;
+
+	vmg->middle = NULL;
+	vmg->start = start;
+	vmg->end = end;
+	vmg->pgoff = pgoff;
+	return NULL;
+}
+
+/*
+ * The attributes of [vmg->start, vmg->end) inside vmg->middle change to
+ * vmg->flags: if the range touches an end of middle, and the neighbour on
+ * that side is compatible, move the boundary (or remove middle and next).
+ *
+ *          start      end
+ *   prev   |  middle   |   next
+ *   |-----|************|------|
+ *
+ * Returns the VMA that now holds the range, or NULL if nothing merged
+ * (vmg->nomem tells a failure from "no merge possible").
+ */
+struct vm_area_struct *vma_merge_existing_range(struct vma_merge_struct *vmg)
+{
+	struct vm_area_struct *middle = vmg->middle, *prev = vmg->prev;
+	struct vm_area_struct *next = NULL, *anon_dup = NULL, *target;
+	unsigned long start = vmg->start, end = vmg->end;
+	bool left_side = start == middle->vm_start;
+	bool right_side = end == middle->vm_end;
+	bool merge_left = false, merge_right = false, merge_both;
+	bool delete_middle, delete_next;
+	struct vma_adjust va = { 0 };
+	int err;
+
+	mmap_assert_write_locked(vmg->mm);
+	vmg->nomem = false;
+	if ((vmg->flags & VM_SPECIAL) || (!left_side && !right_side))
+		return NULL;
+
+	if (left_side)
+		merge_left = can_vma_merge_left(vmg);
+	if (right_side) {
+		next = vmg->next = middle->vm_next;
+		merge_right = can_vma_merge_right(vmg, merge_left);
+	}
+	if (!merge_left && !merge_right)
+		return NULL;
+
+	merge_both = merge_left && merge_right;
+	delete_middle = left_side && right_side;
+	if (delete_middle && !can_merge_remove_vma(middle))
+		return NULL;
+	delete_next = merge_both;
+	if (delete_next && !can_merge_remove_vma(next)) {
+		delete_next = false;
+		merge_right = false;
+		merge_both = false;
+	}
+
+	if (merge_both) {
+		/*
+		 * |-------*********-------|
+		 *   prev    middle    next
+		 *  extend   delete   delete
+		 */
+		target = prev;
+		va.start = prev->vm_start;
+		va.end = next->vm_end;
+		va.pgoff = prev->vm_pgoff;
+		err = dup_anon_vma(prev, next->anon_vma ? next : middle,
+				   &anon_dup);
+	} else if (merge_left) {
+		/*
+		 * |-------*************
+		 *   prev      middle
+		 *  extend  shrink/delete
+		 */
+		target = prev;
+		va.start = prev->vm_start;
+		va.end = end;
+		va.pgoff = prev->vm_pgoff;
+		if (!delete_middle) {
+			va.adjust = middle;
+			va.adj_start = end - middle->vm_start;
+		}
+		err = dup_anon_vma(prev, middle, &anon_dup);
+	} else {
+		/*
+		 * *************-------|
+		 *     middle      next
+		 * shrink/delete  extend
+		 */
+		pgoff_t pglen = PHYS_PFN(end - start);
+
+		target = next;
+		if (delete_middle) {
+			va.vma = next;
+			va.start = start;
+			va.end = next->vm_end;
+			va.pgoff = next->vm_pgoff - pglen;
+		} else {
+			/* middle shrinks, next grows down over [start, end) */
+			va.vma = middle;
+			va.start = middle->vm_start;
+			va.end = start;
+			va.pgoff = middle->vm_pgoff;
+			va.adjust = next;
+			va.adj_start = -(long)(middle->vm_end - start);
+		}
+		err = dup_anon_vma(next, middle, &anon_dup);
+	}
+	if (err) {
+		vmg->nomem = true;
+		return NULL;
+	}
+	if (!va.vma)
+		va.vma = target;
+	if (delete_middle)
+		va.remove = middle;
+	if (delete_next)
+		va.remove2 = next;
+	__vma_adjust(vmg->mm, &va);
+	return target;
+}
+
+/*
+ * Change the flags of [start, end) inside vma: merge with a neighbour if
+ * possible, else split vma so that exactly the range is one VMA.  Returns
+ * that VMA (with its old flags: the caller sets the new ones) or an error
+ * as a negative errno cast to a pointer.
+ */
+struct vm_area_struct *vma_modify_flags(struct vm_area_struct *prev,
+					struct vm_area_struct *vma,
+					unsigned long start, unsigned long end,
+					unsigned long new_flags)
+{
+	struct vma_merge_struct vmg = {
+		.mm = vma->vm_mm, .prev = prev, .middle = vma,
+		.start = start, .end = end,
+		.pgoff = vma->vm_pgoff + ((start - vma->vm_start) >> PAGE_SHIFT),
+		.flags = new_flags, .file = vma->vm_file,
+		.anon_vma = vma->anon_vma,
+	};
+	struct vm_area_struct *merged;
+	int err;
+
+	merged = vma_merge_existing_range(&vmg);
+	if (merged)
+		return merged;
+	if (vmg.nomem)
+		return (struct vm_area_struct *)(long)-ENOMEM;
+
+	if (vma->vm_start < start) {
+		err = split_vma(vma, start, 1);
+		if (err)
+			return (struct vm_area_struct *)(long)err;
+	}
+	if (vma->vm_end > end) {
+		err = split_vma(vma, end, 0);
+		if (err)
+			return (struct vm_area_struct *)(long)err;
+	}
+	return vma;
+}
+
+/*
+ * mremap's copy of *vmap at [addr, addr + len): merge it into a neighbour
+ * of the destination or link a new VMA.  An anonymous VMA without an
+ * anon_vma has no pages that care about vm_pgoff, so its copy takes the
+ * pgoff of its new address, which lets it merge there.
+ */
+struct vm_area_struct *copy_vma(struct vm_area_struct **vmap,
+				unsigned long addr, unsigned long len,
+				pgoff_t pgoff, bool *need_rmap_locks)
+{
+	struct vm_area_struct *vma = *vmap, *new_vma;
+	unsigned long vma_start = vma->vm_start;
+	struct mm_struct *mm = vma->vm_mm;
+	struct vma_merge_struct vmg = {
+		.mm = mm, .start = addr, .end = addr + len,
+		.flags = vma->vm_flags, .file = vma->vm_file,
+		.anon_vma = vma->anon_vma,
+	};
+	bool faulted_in_anon_vma = true;
+
+	if (vma_is_anonymous(vma) && !vma->anon_vma) {
+		pgoff = addr >> PAGE_SHIFT;
+		faulted_in_anon_vma = false;
+	}
+
+	new_vma = find_vma_prev(mm, addr, &vmg.prev);
+	if (new_vma && new_vma->vm_start < addr + len)
+		return NULL;	/* the destination was unmapped: cannot be */
+	vmg.next = new_vma;
+	vmg.pgoff = pgoff;
+
+	new_vma = vma_merge_new_range(&vmg);
+	if (new_vma) {
+		/* Merged with the source itself: only an unfaulted VMA can. */
+		if (vma_start >= new_vma->vm_start &&
+		    vma_start < new_vma->vm_end) {
+			VM_BUG_ON(faulted_in_anon_vma);
+			*vmap = vma = new_vma;
+		}
+		*need_rmap_locks = new_vma->vm_pgoff <= vma->vm_pgoff;
+		return new_vma;
+	}
+	if (vmg.nomem)
+		return NULL;
+
+	new_vma = vm_area_dup(vma);
+	if (!new_vma)
+		return NULL;
+	new_vma->vm_start = addr;
+	new_vma->vm_end = addr + len;
+	new_vma->vm_pgoff = pgoff;
+	if (anon_vma_clone(new_vma, vma))
+		goto out_free;
+	if (new_vma->vm_file)
+		get_file(new_vma->vm_file);
+	if (new_vma->vm_ops && new_vma->vm_ops->open)
+		new_vma->vm_ops->open(new_vma);
+	if (vma_link(mm, new_vma))
+		goto out_unlink;
+	*need_rmap_locks = false;
+	return new_vma;
+
+out_unlink:
+	if (new_vma->vm_file)
+		fput(new_vma->vm_file);
+	unlink_anon_vmas(new_vma);
+out_free:
+	vm_area_free(new_vma);
+	return NULL;
+}
