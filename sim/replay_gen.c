@@ -259,7 +259,7 @@ static void gen_mremap(FILE *out, struct gen *g)
 
 	if (kind < 55) {
 		fprintf(out, "mremap %#lx %#lx %#lx%s\n", off, old_len, new_len,
-			kind < 25 && gen_chance(g, 30) ? " maymove" : "");
+			kind < 25 && old_len && gen_chance(g, 30) ? " maymove" : "");
 		if (bad == GEN_GOOD)
 			gen_remember(g, off, new_len);
 		return;
@@ -289,9 +289,14 @@ static void gen_touch(FILE *out, struct gen *g)
 	fprintf(out, "touch %#lx %s\n", off, gen_chance(g, 50) ? "w" : "r");
 }
 
+/*
+ * One random call per statement where order matters: the evaluation order
+ * of function arguments is unspecified, and gcc and clang differ.
+ */
 static void gen_op(FILE *out, struct gen *g, int i)
 {
 	unsigned long r = gen_below(g, 100);
+	bool shared, overlap;
 
 	/* Something to work on first. */
 	if (i < 2)
@@ -301,9 +306,11 @@ static void gen_op(FILE *out, struct gen *g, int i)
 		gen_mmap(out, g, "mmap", false, false);
 	else if (r < 30)
 		gen_mmap(out, g, "mmap", true, false);
-	else if (r < 34)
-		gen_mmap(out, g, "mmapnr", gen_chance(g, 20), gen_chance(g, 50));
-	else if (r < 44)
+	else if (r < 34) {
+		shared = gen_chance(g, 20);
+		overlap = gen_chance(g, 50);
+		gen_mmap(out, g, "mmapnr", shared, overlap);
+	} else if (r < 44)
 		gen_len_op(out, g, "munmap");
 	else if (r < 61)
 		gen_mprotect(out, g);

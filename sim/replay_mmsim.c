@@ -46,6 +46,7 @@ static void mmsim_reset(void *ctx)
 	struct replay_mmsim *r = ctx;
 
 	mmput(r->mm);
+	r->bugs = 0;
 	r->mm = mm_alloc(r->levels);
 	if (!r->mm)
 		abort();

@@ -26,6 +26,10 @@ long populate_vma_page_range(struct vm_area_struct *vma, unsigned long start,
 		return nr_pages;
 	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
 		return -EFAULT;
+	/* A shmem page past the end of the file faults with SIGBUS. */
+	if (vma->vm_file && vma->vm_pgoff + ((end - vma->vm_start) >> PAGE_SHIFT) >
+	    (vma->vm_file->i_size + PAGE_SIZE - 1) >> PAGE_SHIFT)
+		return -EFAULT;
 	if ((vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE) {
 		err = anon_vma_prepare(vma);
 		if (err)

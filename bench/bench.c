@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mmsim bench WORKLOAD [--strategy NAME] [--cpus N] [--seconds S]
+ *		  [--native] [--json]
+ *
+ * The option parsing, the table of workloads and the helpers they share:
+ * timed runs on threads, progress on a terminal, and the result lines
+ * (a table, or one JSON object per line for scripts).
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "commands.h"
+
+static const struct bench_workload workloads[] = {
+	{ "mmap1", "map and unmap 128 MiB anonymous, untouched (ops/s)",
+	  true, bench_mmap1 },
+	{ "find_vma", "find_vma() with 10 and with 65,530 VMAs (ns/lookup)",
+	  false, bench_find_vma },
+};
+
+#define NR_WORKLOADS	(sizeof(workloads) / sizeof(workloads[0]))
+
+/* The fault-handling strategies the library implements. */
+static const char *const strategies[] = { "classic" };
+
+#define NR_STRATEGIES	(sizeof(strategies) / sizeof(strategies[0]))
+
+#define SECONDS_MIN	0.001
+#define SECONDS_MAX	86400.0
+
+static void bench_usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+		"usage: mmsim bench WORKLOAD [--strategy NAME] [--cpus N] "
+		"[--seconds S]\n"
+		"                   [--native] [--json]\n\n"
+		"Runs a benchmark workload on the simulator and, with --native,\n"
+		"on the host kernel in the same run, rounds alternating.\n\n"
+		"workloads:\n");
+	for (i = 0; i < NR_WORKLOADS; i++)
+		fprintf(out, "  %-12s %s\n", workloads[i].name,
+			workloads[i].help);
+	fprintf(out,
+		"\n  --strategy NAME  fault-handling strategy (default classic)\n"
+		"  --cpus N         threads of the one mm, 1..%d (default 1)\n"
+		"  --seconds S      time per side, fractions allowed "
+		"(default 1)\n"
+		"  --native         also run the workload on the host kernel\n"
+		"  --json           one JSON object per result line\n"
+		"  --help           show this help\n\n"
+		"Exit status: 0, 1 if the workload failed, 2 on bad arguments.\n",
+		BENCH_MAX_CPUS);
+}
+
+static void list_strategies(FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < NR_STRATEGIES; i++)
+		fprintf(out, "%s%s", i ? ", " : "", strategies[i]);
+}
+
+static bool strategy_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NR_STRATEGIES; i++)
+		if (!strcmp(name, strategies[i]))
+			return true;
+	return false;
+}
+
+static const struct bench_workload *find_workload(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NR_WORKLOADS; i++)
+		if (!strcmp(name, workloads[i].name))
+			return &workloads[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Arguments */
+
+/*
+ * "--name VALUE" or "--name=VALUE": returns the value and advances *i past
+ * it, NULL if argv[*i] is not this option.  *missing tells a bare "--name"
+ * at the end of the line.
+ */
+static const char *option_value(int argc, char **argv, int *i,
+				const char *name, bool *missing)
+{
+	size_t len = strlen(name);
+	const char *arg = argv[*i];
+
+	if (strncmp(arg, name, len))
+		return NULL;
+	if (arg[len] == '=')
+		return arg + len + 1;
+	if (arg[len])
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static int parse_cpus(const char *s, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < 1 || v > BENCH_MAX_CPUS)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	double v;
+	char *end;
+
+	if (!*s || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < SECONDS_MIN ||
+	    v > SECONDS_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int bad_value(const char *opt, const char *val)
+{
+	if (!strcmp(opt, "--cpus"))
+		fprintf(stderr, "mmsim bench: bad --cpus '%s': want an "
+			"integer in 1..%d\n", val, BENCH_MAX_CPUS);
+	else
+		fprintf(stderr, "mmsim bench: bad --seconds '%s': want a "
+			"number in %g..%g\n", val, SECONDS_MIN, SECONDS_MAX);
+	return -1;
+}
+
+/* An option taking a value; 1 if argv[*i] is none of them, -1 if bad. */
+static int parse_valued(struct bench_opts *o, int argc, char **argv, int *i)
+{
+	static const char *const names[] = { "--strategy", "--cpus",
+					     "--seconds" };
+	bool missing = false;
+	const char *val;
+	size_t n;
+
+	for (n = 0; n < 3; n++) {
+		val = option_value(argc, argv, i, names[n], &missing);
+		if (missing) {
+			fprintf(stderr, "mmsim bench: %s needs a value\n",
+				names[n]);
+			return -1;
+		}
+		if (val)
+			break;
+	}
+	if (n == 3)
+		return 1;
+	if (n == 0)
+		o->strategy = val;
+	else if (n == 1 ? parse_cpus(val, &o->cpus) :
+			  parse_seconds(val, &o->seconds))
+		return bad_value(names[n], val);
+	return 0;
+}
+
+/* One argument; 0 if taken, -1 if bad. */
+static int parse_one(struct bench_opts *o, int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i];
+	int ret;
+
+	if (!strcmp(arg, "--native")) {
+		o->native = true;
+		return 0;
+	}
+	if (!strcmp(arg, "--json")) {
+		o->json = true;
+		return 0;
+	}
+	ret = parse_valued(o, argc, argv, i);
+	if (ret <= 0)
+		return ret;
+	if (arg[0] == '-') {
+		fprintf(stderr, "mmsim bench: unknown option '%s'\n", arg);
+		return -1;
+	}
+	if (o->workload) {
+		fprintf(stderr, "mmsim bench: one workload at a time ('%s' "
+			"and '%s')\n", o->workload, arg);
+		return -1;
+	}
+	o->workload = arg;
+	return 0;
+}
+
+static bool is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
+/* 0 to run; -1 to stop with exit status *status (0 after --help). */
+static int parse_args(struct bench_opts *o, int argc, char **argv,
+		      int *status)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			bench_usage(stdout);
+			*status = 0;
+			return -1;
+		}
+		if (parse_one(o, argc, argv, &i))
+			goto bad;
+	}
+	if (o->workload)
+		return 0;
+	fprintf(stderr, "mmsim bench: which workload?\n");
+bad:
+	fputc('\n', stderr);
+	bench_usage(stderr);
+	*status = 2;
+	return -1;
+}
+
+static int check_choices(const struct bench_opts *o,
+			 const struct bench_workload **wl)
+{
+	*wl = find_workload(o->workload);
+	if (!*wl) {
+		fprintf(stderr, "mmsim bench: unknown workload '%s'\n\n",
+			o->workload);
+		bench_usage(stderr);
+		return -1;
+	}
+	if (!strategy_known(o->strategy)) {
+		fprintf(stderr, "mmsim bench: unknown strategy '%s' (known: ",
+			o->strategy);
+		list_strategies(stderr);
+		fprintf(stderr, ")\n");
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	struct bench_opts o = { .strategy = "classic", .cpus = 1,
+				.seconds = 1.0 };
+	const struct bench_workload *wl;
+	int status;
+
+	if (parse_args(&o, argc, argv, &status))
+		return status;
+	if (check_choices(&o, &wl))
+		return 2;
+	if (o.native && !wl->has_native) {
+		fprintf(stderr, "mmsim bench: %s: --native is not applicable, "
+			"ignored\n", wl->name);
+		o.native = false;
+	}
+	status = wl->run(&o);
+	if (fflush(stdout)) {
+		perror("mmsim bench: stdout");
+		return 1;
+	}
+	return status;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Time and timed threads */
+
+double bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+double bench_rate(unsigned long long ops, double seconds)
+{
+	return seconds > 0 ? ops / seconds : 0;
+}
+
+static void sleep_until(double deadline)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)deadline;
+	ts.tv_nsec = (long)((deadline - ts.tv_sec) * 1e9);
+	if (ts.tv_nsec >= 1000000000L)
+		ts.tv_nsec = 999999999L;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
+/* Threads wait for go, so that they all start measuring together. */
+static void *bench_thread_main(void *p)
+{
+	struct bench_thread *t = p;
+
+	while (!atomic_load_explicit(t->go, memory_order_acquire))
+		sched_yield();
+	t->ops = t->loop(t);
+	return NULL;
+}
+
+/* Start the threads; returns how many started. */
+static unsigned int start_threads(struct bench_thread *t, pthread_t *tid,
+				  unsigned int cpus)
+{
+	unsigned int n;
+	int err;
+
+	for (n = 0; n < cpus; n++) {
+		err = pthread_create(&tid[n], NULL, bench_thread_main, &t[n]);
+		if (err) {
+			fprintf(stderr, "mmsim bench: thread %u: %s\n", n,
+				strerror(err));
+			break;
+		}
+	}
+	return n;
+}
+
+/* Join the started threads; returns the first error. */
+static int join_threads(struct bench_thread *t, pthread_t *tid,
+			unsigned int n, unsigned long long *ops)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < n; i++) {
+		pthread_join(tid[i], NULL);
+		*ops += t[i].ops;
+		if (t[i].error && !err)
+			err = t[i].error;
+	}
+	return err;
+}
+
+static void init_threads(struct bench_thread *t, unsigned int cpus,
+			 unsigned long long (*loop)(struct bench_thread *t),
+			 void *arg, const atomic_bool *go,
+			 const atomic_bool *stop)
+{
+	unsigned int i;
+
+	for (i = 0; i < cpus; i++) {
+		memset(&t[i], 0, sizeof(t[i]));
+		t[i].id = i;
+		t[i].arg = arg;
+		t[i].go = go;
+		t[i].stop = stop;
+		t[i].loop = loop;
+	}
+}
+
+int bench_run_threads(unsigned int cpus, double seconds,
+		      unsigned long long (*loop)(struct bench_thread *t),
+		      void *arg, struct bench_tally *tally)
+{
+	atomic_bool go = false, stop = false;
+	struct bench_thread *t;
+	unsigned int started;
+	pthread_t *tid;
+	double t0;
+	int err;
+
+	t = aligned_alloc(64, cpus * sizeof(*t));
+	tid = calloc(cpus, sizeof(*tid));
+	if (!t || !tid) {
+		free(t);
+		free(tid);
+		return -ENOMEM;
+	}
+	init_threads(t, cpus, loop, arg, &go, &stop);
+	started = start_threads(t, tid, cpus);
+	t0 = bench_now();
+	atomic_store_explicit(&go, true, memory_order_release);
+	if (started == cpus)
+		sleep_until(t0 + seconds);
+	atomic_store_explicit(&stop, true, memory_order_relaxed);
+	err = join_threads(t, tid, started, &tally->ops);
+	tally->seconds += bench_now() - t0;
+	free(t);
+	free(tid);
+	return started < cpus ? -EAGAIN : err;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Progress and results */
+
+static bool progress_shown;
+
+void bench_progress(void)
+{
+	if (!isatty(2))
+		return;
+	fputc('.', stderr);
+	fflush(stderr);
+	progress_shown = true;
+}
+
+void bench_progress_done(void)
+{
+	if (progress_shown)
+		fputc('\n', stderr);
+	progress_shown = false;
+}
+
+static void print_aborts_json(const struct bench_result *r)
+{
+	unsigned int i;
+
+	printf("{");
+	for (i = 0; i < r->nr_aborts; i++)
+		printf("%s\"%s\":%llu", i ? "," : "", r->aborts[i].reason,
+		       r->aborts[i].count);
+	printf("}");
+}
+
+static void report_json(const struct bench_result *r)
+{
+	printf("{\"workload\":\"%s\",\"strategy\":\"%s\",\"cpus\":%u,"
+	       "\"seconds\":%.6f,\"ops\":%llu,\"ops_per_s\":%.1f,"
+	       "\"faults\":%llu,\"spf\":%llu,\"aborts\":",
+	       r->workload, r->strategy, r->cpus, r->seconds, r->ops,
+	       bench_rate(r->ops, r->seconds), r->faults, r->spf);
+	print_aborts_json(r);
+	if (r->vmas)
+		printf(",\"vmas\":%lu,\"ns_per_lookup\":%.3f", r->vmas,
+		       r->ops ? r->seconds * r->cpus * 1e9 / r->ops : 0.0);
+	printf("}\n");
+}
+
+static bool header_shown;
+
+static void report_table(const struct bench_result *r)
+{
+	unsigned int i;
+
+	if (!header_shown)
+		printf("%-10s %-10s %5s %9s %12s %14s\n", "workload",
+		       "strategy", "cpus", "seconds", "ops", "ops/s");
+	header_shown = true;
+	printf("%-10s %-10s %5u %9.3f %12llu %14.1f", r->workload,
+	       r->strategy, r->cpus, r->seconds, r->ops,
+	       bench_rate(r->ops, r->seconds));
+	if (r->faults)
+		printf("  faults=%llu spf=%llu", r->faults, r->spf);
+	for (i = 0; i < r->nr_aborts; i++)
+		printf(" %s=%llu", r->aborts[i].reason, r->aborts[i].count);
+	if (r->vmas)
+		printf("  vmas=%lu ns/lookup=%.2f", r->vmas,
+		       r->ops ? r->seconds * r->cpus * 1e9 / r->ops : 0.0);
+	printf("\n");
+}
+
+void bench_report(const struct bench_opts *opts,
+		  const struct bench_result *res)
+{
+	if (opts->json)
+		report_json(res);
+	else
+		report_table(res);
+}
+
+void bench_report_ratio(const struct bench_opts *opts, const char *what,
+			double num, double den)
+{
+	bool ok = den > 0 && isfinite(num / den);
+
+	if (opts->json && ok)
+		printf("{\"workload\":\"%s\",\"ratio_of\":\"%s\","
+		       "\"ratio\":%.4f}\n", opts->workload, what, num / den);
+	else if (opts->json)
+		printf("{\"workload\":\"%s\",\"ratio_of\":\"%s\","
+		       "\"ratio\":null}\n", opts->workload, what);
+	else if (ok)
+		printf("ratio %s: %.2fx\n", what, num / den);
+	else
+		printf("ratio %s: n/a\n", what);
+}

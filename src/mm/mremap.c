@@ -1,0 +1,791 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mremap(2): shrink, grow or move a mapping (the kernel's mm/mremap.c, with
+ * the user-visible behaviour of Linux 6.18).
+ *
+ * One call is described by a struct vma_remap_struct that every step reads
+ * and updates.  The steps, in the order the kernel takes them:
+ *
+ *  - check_mremap_params(): the arguments alone (flags, alignment, lengths,
+ *    the new address), before the mmap lock is taken;
+ *  - check_prep_vma(): the VMA at addr, the limits a growth would exceed;
+ *  - then one of
+ *	remap_move():	MREMAP_FIXED with old_len == new_len, which may move
+ *			several VMAs at once, keeping the gaps between them;
+ *	mremap_to():	a move to a given (MREMAP_FIXED) or chosen
+ *			(MREMAP_DONTUNMAP) address, possibly shrinking first;
+ *	mremap_at():	resize where it is: shrink by unmapping the tail, grow
+ *			in place if the space after the VMA is free, else move
+ *			(MREMAP_MAYMOVE) to where get_unmapped_area() says.
+ *
+ * A move copies the VMA (copy_vma(), which may merge the copy into a
+ * neighbour of the destination), would move the page tables, then unmaps
+ * the source, or with MREMAP_DONTUNMAP leaves it mapped but empty.
+ *
+ * Commit accounting (VM_ACCOUNT) is charged up front for what the call adds
+ * (the growth, or all of new_len when the source stays mapped).  The unmap
+ * of a moved source must not give back what the copy now holds, so the
+ * source has VM_ACCOUNT cleared for the unmap and restored on what remains
+ * of it on either side.
+ *
+ * The kernel's mm/util.c vm_acct_memory(pages) is not declared in
+ * internal.h: where the kernel calls it, this file calls
+ * vm_unacct_memory(-pages), which adds the pages back in the same way.
+ *
+ * Every function below expects the mmap lock held for writing, except
+ * check_mremap_params() and sys_mremap(), which takes it.
+ */
+#include "mm/internal.h"
+
+/* What a call does to the size of the range. */
+enum mremap_type {
+	MREMAP_INVALID,		/* not worked out yet */
+	MREMAP_NO_RESIZE,	/* old_len == new_len: a no-op unless moved */
+	MREMAP_SHRINK,		/* old_len > new_len */
+	MREMAP_EXPAND,		/* old_len < new_len */
+};
+
+/*
+ * One mremap() call.  The lengths are page aligned from the start; addr,
+ * old_len, new_len and new_addr always describe the piece being worked on
+ * (one VMA of a multi-VMA move, or the part left after a shrink).
+ */
+struct vma_remap_struct {
+	struct mm_struct *mm;
+	unsigned long addr;		/* start of the source range */
+	unsigned long old_len;
+	unsigned long new_len;
+	unsigned long flags;		/* MREMAP_* */
+	unsigned long new_addr;		/* target; addr itself if not moved */
+
+	struct vm_area_struct *vma;	/* the source VMA, NULL once invalid */
+	unsigned long delta;		/* |new_len - old_len| */
+	enum mremap_type remap_type;
+	bool populate_expand;		/* VM_LOCKED and grown: fault it in */
+	unsigned long charged;		/* pages committed for VM_ACCOUNT */
+};
+
+static void vrm_set_delta(struct vma_remap_struct *vrm)
+{
+	if (vrm->old_len > vrm->new_len)
+		vrm->delta = vrm->old_len - vrm->new_len;
+	else
+		vrm->delta = vrm->new_len - vrm->old_len;
+}
+
+static enum mremap_type vrm_remap_type(struct vma_remap_struct *vrm)
+{
+	if (!vrm->delta)
+		return MREMAP_NO_RESIZE;
+	return vrm->old_len > vrm->new_len ? MREMAP_SHRINK : MREMAP_EXPAND;
+}
+
+/* Both flags mean the mapping gets a new address, whatever its size. */
+static bool vrm_implies_new_addr(struct vma_remap_struct *vrm)
+{
+	return vrm->flags & (MREMAP_FIXED | MREMAP_DONTUNMAP);
+}
+
+/* Do [addr, addr + old_len) and [new_addr, new_addr + new_len) meet? */
+static bool vrm_overlaps(struct vma_remap_struct *vrm)
+{
+	unsigned long old_end = vrm->addr + vrm->old_len;
+	unsigned long new_end = vrm->new_addr + vrm->new_len;
+
+	return old_end > vrm->new_addr && new_end > vrm->addr;
+}
+
+/* Will the call map address space that is not mapped now? */
+static bool vrm_will_map_new(struct vma_remap_struct *vrm)
+{
+	return vrm->remap_type == MREMAP_EXPAND || vrm_implies_new_addr(vrm);
+}
+
+/* A pure move of a fixed range: the only kind that may span VMAs. */
+static bool vrm_move_only(struct vma_remap_struct *vrm)
+{
+	return (vrm->flags & MREMAP_FIXED) && vrm->old_len == vrm->new_len;
+}
+
+/*
+ * Pick the destination: exactly new_addr with MREMAP_FIXED, new_addr as a
+ * hint with MREMAP_DONTUNMAP alone, anywhere for a growing MREMAP_MAYMOVE.
+ * The file offset goes along, so that a shared mapping can be placed with
+ * its colour.
+ */
+static unsigned long vrm_set_new_addr(struct vma_remap_struct *vrm)
+{
+	struct vm_area_struct *vma = vrm->vma;
+	pgoff_t pgoff = vma->vm_pgoff +
+			((vrm->addr - vma->vm_start) >> PAGE_SHIFT);
+	unsigned long hint = vrm_implies_new_addr(vrm) ? vrm->new_addr : 0;
+	unsigned long map_flags = 0, res;
+
+	if (vrm->flags & MREMAP_FIXED)
+		map_flags |= MAP_FIXED;
+	if (vma->vm_flags & VM_MAYSHARE)
+		map_flags |= MAP_SHARED;
+
+	res = get_unmapped_area(vrm->mm, vma->vm_file, hint, vrm->new_len,
+				pgoff, map_flags);
+	if (IS_ERR_VALUE(res))
+		return res;
+	vrm->new_addr = res;
+	return 0;
+}
+
+/*
+ * Commit what the call adds to an accounted mapping: the growth, or all of
+ * the copy when the source stays mapped (MREMAP_DONTUNMAP).  Note that a
+ * move that shrank first still charges the shrink's delta, as the kernel
+ * does.  Returns false if the commit limit says no.
+ */
+static bool vrm_calc_charge(struct vma_remap_struct *vrm)
+{
+	unsigned long charged;
+
+	if (!(vrm->vma->vm_flags & VM_ACCOUNT))
+		return true;
+
+	if (vrm->flags & MREMAP_DONTUNMAP)
+		charged = vrm->new_len >> PAGE_SHIFT;
+	else
+		charged = vrm->delta >> PAGE_SHIFT;
+	if (security_vm_enough_memory_mm(vrm->mm, charged))
+		return false;
+	vrm->charged = charged;
+	return true;
+}
+
+/* The call failed before the charged pages were mapped: give them back. */
+static void vrm_uncharge(struct vma_remap_struct *vrm)
+{
+	if (!(vrm->vma->vm_flags & VM_ACCOUNT))
+		return;
+	vm_unacct_memory(vrm->charged);
+	vrm->charged = 0;
+}
+
+/*
+ * Count bytes more of the source's kind of mapping in total_vm and its
+ * data/exec/stack counter, and in locked_vm if it is VM_LOCKED.
+ */
+static void vrm_stat_account(struct vma_remap_struct *vrm, unsigned long bytes)
+{
+	unsigned long pages = bytes >> PAGE_SHIFT;
+	struct vm_area_struct *vma = vrm->vma;
+
+	vm_stat_account(vrm->mm, vma->vm_flags, pages);
+	if (vma->vm_flags & VM_LOCKED)
+		vrm->mm->locked_vm += pages;
+}
+
+/*
+ * Before anything is copied: the move may add up to two VMAs (an unmerged
+ * copy, and a source split in three), and failing in the middle of it is
+ * worse than failing now.  (The kernel also asks vm_ops->may_split() and
+ * unmerges KSM pages here; mmsim has neither.)
+ */
+static int prep_move_vma(struct vma_remap_struct *vrm)
+{
+	if (vrm->mm->map_count >= sysctl_max_map_count - 3)
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * Unmap the source of a move that succeeded.  Its pages, now the copy's,
+ * were charged when the copy was made, so with VM_ACCOUNT left on, the
+ * unmap would uncharge them a second time: clear it for the unmap and put
+ * it back on the parts of the VMA that stay, below and above the range.
+ *
+ *	vm_start   addr       end     vm_end
+ *	|----------|..........|----------|
+ *	  keeps       unmapped    keeps
+ *	VM_ACCOUNT             VM_ACCOUNT
+ *
+ * With MREMAP_DONTUNMAP this is only reached on a failed move, to unmap
+ * the copy, whose charge must then go: VM_ACCOUNT stays on for that.
+ *
+ * Best effort: if the unmap fails (no memory to split), the accounting is
+ * fixed up and the source stays mapped.
+ */
+static void unmap_source_vma(struct vma_remap_struct *vrm)
+{
+	struct vm_area_struct *vma = vrm->vma, *prev, *next;
+	unsigned long addr = vrm->addr, len = vrm->old_len;
+	unsigned long end = addr + len;
+	unsigned long vm_start = vma->vm_start, vm_end = vma->vm_end;
+	bool accountable_move = (vma->vm_flags & VM_ACCOUNT) &&
+				!(vrm->flags & MREMAP_DONTUNMAP);
+	int err;
+
+	if (accountable_move)
+		vma->vm_flags &= ~VM_ACCOUNT;
+
+	/* old_len == 0 (a duplicated shared mapping): nothing to unmap. */
+	err = len ? do_vmi_munmap(vrm->mm, addr, len, false) : -EINVAL;
+	vrm->vma = NULL;		/* split or gone */
+	if (err) {
+		vm_unacct_memory(-(long)(len >> PAGE_SHIFT));
+		return;
+	}
+
+	if (!accountable_move)
+		return;
+	next = find_vma_prev(vrm->mm, addr, &prev);
+	if (vm_start < addr && prev)
+		prev->vm_flags |= VM_ACCOUNT;
+	if (vm_end > end && next)
+		next->vm_flags |= VM_ACCOUNT;
+}
+
+/*
+ * Copy the source VMA's range to new_addr (a new VMA, or a neighbour of
+ * the destination grown over it) and move what it maps.  copy_vma() may
+ * merge the copy into the source itself (an anonymous VMA never faulted
+ * has no pgoff to keep), in which case vrm->vma follows it.
+ *
+ * Returns 0 with *new_vma_ptr set, or -ENOMEM (nothing done, the charge
+ * given back).
+ */
+static int copy_vma_and_data(struct vma_remap_struct *vrm,
+			     struct vm_area_struct **new_vma_ptr)
+{
+	struct vm_area_struct *vma = vrm->vma, *new_vma;
+	pgoff_t new_pgoff = vma->vm_pgoff +
+			    ((vrm->addr - vma->vm_start) >> PAGE_SHIFT);
+	bool need_rmap_locks;
+
+	new_vma = copy_vma(&vma, vrm->new_addr, vrm->new_len, new_pgoff,
+			   &need_rmap_locks);
+	*new_vma_ptr = new_vma;
+	if (!new_vma) {
+		vrm_uncharge(vrm);
+		return -ENOMEM;
+	}
+	vrm->vma = vma;
+
+	/*
+	 * The page tables of [addr, addr + old_len) move to new_vma here
+	 * (move_page_tables()) once mmsim has page tables.  A short move is
+	 * then undone (the entries moved back) and the copy unmapped instead
+	 * of the source, with the error returned from move_vma().
+	 */
+	return 0;
+}
+
+/*
+ * MREMAP_DONTUNMAP left the source mapped with nothing in it: nothing
+ * there is locked in memory any more, so the whole source VMA loses
+ * VM_LOCKED and VM_LOCKONFAULT (and keeps VM_ACCOUNT, as a fresh mapping
+ * would).  locked_vm is left alone, as the kernel leaves it: it keeps
+ * counting the source as well as the locked copy.  If the whole VMA
+ * moved, its anon_vma has no pages left and is unlinked; the next write
+ * fault prepares a new one.
+ */
+static void dontunmap_complete(struct vma_remap_struct *vrm,
+			       struct vm_area_struct *new_vma)
+{
+	struct vm_area_struct *vma = vrm->vma;
+	unsigned long start = vrm->addr, end = vrm->addr + vrm->old_len;
+
+	vma->vm_flags &= ~VM_LOCKED_MASK;
+	if (new_vma != vma && start == vma->vm_start && end == vma->vm_end)
+		unlink_anon_vmas(vma);
+}
+
+/*
+ * Move [addr, addr + old_len) of vrm->vma to [new_addr, new_addr +
+ * new_len), which is free.  Returns new_addr or a negative errno.
+ */
+static unsigned long move_vma(struct vma_remap_struct *vrm)
+{
+	struct vm_area_struct *new_vma;
+	int err;
+
+	mmap_assert_write_locked(vrm->mm);
+	err = prep_move_vma(vrm);
+	if (err)
+		return err;
+	if (!vrm_calc_charge(vrm))
+		return -ENOMEM;
+
+	err = copy_vma_and_data(vrm, &new_vma);
+	if (err && !new_vma)
+		return err;
+
+	/*
+	 * The copy counts in full now; unmapping the source (or, had the
+	 * move failed, the copy) takes off old_len again.
+	 */
+	vrm_stat_account(vrm, vrm->new_len);
+	if (!err && (vrm->flags & MREMAP_DONTUNMAP))
+		dontunmap_complete(vrm, new_vma);
+	else
+		unmap_source_vma(vrm);
+
+	return err ? (unsigned long)err : vrm->new_addr;
+}
+
+/*
+ * Unmap the tail [addr + new_len, addr + old_len), whatever it covers:
+ * a shrink may cross VMA boundaries and holes.  vrm->vma is looked up
+ * again, since the unmap may have split it.
+ */
+static int shrink_vma(struct vma_remap_struct *vrm)
+{
+	int err;
+
+	VM_BUG_ON(vrm->remap_type != MREMAP_SHRINK);
+	err = do_vmi_munmap(vrm->mm, vrm->addr + vrm->new_len, vrm->delta,
+			    false);
+	vrm->vma = NULL;
+	if (err)
+		return err;
+
+	vrm->vma = vma_lookup(vrm->mm, vrm->addr);
+	if (!vrm->vma)
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * Move to vrm->new_addr: exactly there with MREMAP_FIXED (whatever is
+ * mapped there is unmapped first), or near it with MREMAP_DONTUNMAP alone.
+ * A shrink happens in place first, and only the rest moves.
+ */
+static unsigned long mremap_to(struct vma_remap_struct *vrm)
+{
+	struct mm_struct *mm = vrm->mm;
+	unsigned long err;
+
+	if (vrm->flags & MREMAP_FIXED) {
+		err = do_munmap(mm, vrm->new_addr, vrm->new_len);
+		vrm->vma = NULL;
+		if (err)
+			return err;
+		/* The destination may have been in the source's VMA. */
+		vrm->vma = vma_lookup(mm, vrm->addr);
+		if (!vrm->vma)
+			return -EFAULT;
+	}
+
+	if (vrm->remap_type == MREMAP_SHRINK) {
+		err = shrink_vma(vrm);
+		if (err)
+			return err;
+		vrm->old_len = vrm->new_len;
+	}
+
+	/* The source stays mapped: the copy is new address space. */
+	if ((vrm->flags & MREMAP_DONTUNMAP) &&
+	    !may_expand_vm(mm, vrm->vma->vm_flags,
+			   vrm->old_len >> PAGE_SHIFT))
+		return -ENOMEM;
+
+	err = vrm_set_new_addr(vrm);
+	if (err)
+		return err;
+	return move_vma(vrm);
+}
+
+/*
+ * Can vma grow by delta bytes where it is?  The range after it must be
+ * free and [vm_start, vm_end + delta) a valid place for a mapping.
+ */
+static bool vma_expandable(struct vm_area_struct *vma, unsigned long delta)
+{
+	unsigned long end = vma->vm_end + delta;
+
+	if (end < vma->vm_end)		/* wrapped */
+		return false;
+	if (find_vma_intersection(vma->vm_mm, vma->vm_end, end))
+		return false;
+	if (get_unmapped_area(vma->vm_mm, NULL, vma->vm_start,
+			      end - vma->vm_start, 0, MAP_FIXED) & ~PAGE_MASK)
+		return false;
+	return true;
+}
+
+/* Only a range that ends where its VMA ends can grow in place. */
+static bool vrm_can_expand_in_place(struct vma_remap_struct *vrm)
+{
+	if (vrm->vma->vm_end - vrm->addr != vrm->old_len)
+		return false;
+	return vma_expandable(vrm->vma, vrm->delta);
+}
+
+/*
+ * Grow vrm->vma over [vm_end, vm_end + delta), and over the next VMA too
+ * if it starts right there and is compatible (vma_merge_extend(): a new
+ * range merged with prev = vma).  The merge fails only for VM_SPECIAL
+ * mappings or for lack of memory, both -ENOMEM.  A shared anonymous
+ * mapping grows beyond its shmem file's size: an access there is SIGBUS.
+ */
+static unsigned long expand_vma_in_place(struct vma_remap_struct *vrm)
+{
+	struct vm_area_struct *vma = vrm->vma;
+	struct vma_merge_struct vmg = {
+		.mm = vrm->mm,
+		.prev = vma,
+		.next = vma->vm_next,
+		.start = vma->vm_end,
+		.end = vma->vm_end + vrm->delta,
+		.pgoff = vma->vm_pgoff + vma_pages(vma),
+		.flags = vma->vm_flags,
+		.file = vma->vm_file,
+		.anon_vma = vma->anon_vma,
+	};
+
+	if (!vrm_calc_charge(vrm))
+		return -ENOMEM;
+
+	vma = vma_merge_new_range(&vmg);
+	if (!vma) {
+		vrm_uncharge(vrm);
+		return -ENOMEM;
+	}
+	vrm->vma = vma;
+	vrm_stat_account(vrm, vrm->delta);
+	return 0;
+}
+
+/*
+ * Grow without a fixed target: in place if possible, else move the whole
+ * range to a new, larger place if MREMAP_MAYMOVE allows it.
+ */
+static unsigned long expand_vma(struct vma_remap_struct *vrm)
+{
+	unsigned long err;
+
+	if (vrm_can_expand_in_place(vrm)) {
+		err = expand_vma_in_place(vrm);
+		if (err)
+			return err;
+		return vrm->addr;
+	}
+
+	if (!(vrm->flags & MREMAP_MAYMOVE))
+		return -ENOMEM;
+
+	err = vrm_set_new_addr(vrm);
+	if (err)
+		return err;
+	return move_vma(vrm);
+}
+
+/* Resize in place, or move if growing in place is not possible. */
+static unsigned long mremap_at(struct vma_remap_struct *vrm)
+{
+	unsigned long err;
+
+	switch (vrm->remap_type) {
+	case MREMAP_NO_RESIZE:
+		return vrm->addr;
+	case MREMAP_SHRINK:
+		err = shrink_vma(vrm);
+		if (err)
+			return err;
+		return vrm->addr;
+	case MREMAP_EXPAND:
+		return expand_vma(vrm);
+	case MREMAP_INVALID:
+		break;
+	}
+	WARN_ON(1);
+	return -EINVAL;
+}
+
+/*
+ * May this VMA be one of several moved by one call?  The kernel refuses
+ * VMAs armed for userfaultfd (notifying needs the mmap lock dropped) and
+ * files with a get_unmapped_area() of their own, other than shmem, hugetlb
+ * and THP alignment, which might not honour MAP_FIXED.  mmsim has no
+ * userfaultfd, and its only files are shmem.
+ */
+static bool vma_multi_allowed(struct vm_area_struct *vma)
+{
+	return true;
+}
+
+/*
+ * Check the VMA at vrm->addr against the request, and work out the kind
+ * of remap.  Returns 0 or a negative errno.
+ */
+static int check_prep_vma(struct vma_remap_struct *vrm)
+{
+	struct vm_area_struct *vma = vrm->vma;
+	struct mm_struct *mm = vrm->mm;
+	unsigned long old_len, new_len;
+	pgoff_t pgoff;
+
+	if (!vma)
+		return -EFAULT;
+	/*
+	 * The kernel refuses sealed VMAs (-EPERM) and aligns the lengths of
+	 * hugetlb VMAs here; mmsim has neither.
+	 */
+
+	vrm_set_delta(vrm);
+	vrm->remap_type = vrm_remap_type(vrm);
+	/* Not moved: the "new" address is the old one (for the populate). */
+	if (!vrm_implies_new_addr(vrm))
+		vrm->new_addr = vrm->addr;
+
+	/* Shrinking or nothing at all in place needs no more checks. */
+	if (!vrm_will_map_new(vrm))
+		return 0;
+
+	old_len = vrm->old_len;
+	new_len = vrm->new_len;
+
+	/*
+	 * old_len == 0 makes a second mapping of the same pages: that means
+	 * something only for a shared mapping.  A private one would get
+	 * fresh pages, unrelated to the original.
+	 */
+	if (!old_len && !(vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
+		return -EINVAL;
+
+	if ((vrm->flags & MREMAP_DONTUNMAP) &&
+	    (vma->vm_flags & (VM_DONTEXPAND | VM_PFNMAP)))
+		return -EINVAL;
+
+	/* Only what stays after a shrink has to fit in the VMA. */
+	if (vrm->remap_type == MREMAP_SHRINK)
+		old_len = new_len;
+
+	/* The range may not run past the end of its VMA. */
+	if (old_len > vma->vm_end - vrm->addr)
+		return -EFAULT;
+
+	if (new_len == old_len)
+		return 0;
+
+	/* Growing: the mlocked new part gets faulted in at the end. */
+	if (vma->vm_flags & VM_LOCKED)
+		vrm->populate_expand = true;
+
+	pgoff = vma->vm_pgoff + ((vrm->addr - vma->vm_start) >> PAGE_SHIFT);
+	if (pgoff + (new_len >> PAGE_SHIFT) < pgoff)
+		return -EINVAL;
+
+	if (vma->vm_flags & (VM_DONTEXPAND | VM_PFNMAP))
+		return -EFAULT;
+
+	if (!mlock_future_ok(mm, vma->vm_flags, vrm->delta))
+		return -EAGAIN;
+
+	if (!may_expand_vm(mm, vma->vm_flags, vrm->delta >> PAGE_SHIFT))
+		return -ENOMEM;
+
+	return 0;
+}
+
+/*
+ * The arguments alone, before the mmap lock is taken (the lengths are
+ * already page aligned).  Returns 0 or -EINVAL.
+ */
+static unsigned long check_mremap_params(struct vma_remap_struct *vrm)
+{
+	unsigned long task_size = vrm->mm->task_size;
+	unsigned long flags = vrm->flags;
+
+	if (flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP))
+		return -EINVAL;
+
+	if (offset_in_page(vrm->addr))
+		return -EINVAL;
+
+	/*
+	 * A zero old_len is allowed (the duplication of a shared mapping,
+	 * once used by DOSEMU), a zero new_len is not.
+	 */
+	if (!vrm->new_len)
+		return -EINVAL;
+
+	if (vrm->new_len > task_size)
+		return -EINVAL;
+
+	if (!vrm_implies_new_addr(vrm))
+		return 0;
+
+	if (vrm->new_addr > task_size - vrm->new_len)
+		return -EINVAL;
+
+	if (offset_in_page(vrm->new_addr))
+		return -EINVAL;
+
+	/* A new address means a move, which the caller must allow. */
+	if (!(flags & MREMAP_MAYMOVE))
+		return -EINVAL;
+
+	/* The source stays mapped: resizing on the way is not supported. */
+	if ((flags & MREMAP_DONTUNMAP) && vrm->old_len != vrm->new_len)
+		return -EINVAL;
+
+	if (vrm_overlaps(vrm))
+		return -EINVAL;
+
+	return 0;
+}
+
+/*
+ * The last of check_mremap_params()'s checks in the kernel, done here
+ * under the mmap lock since it reads map_count.  A move to a new address
+ * may have split both the source and the destination in three before
+ * move_vma() checks map_count; failing then would leave the caller not
+ * knowing what is mapped, so keep the room for those two VMAs now.
+ */
+static unsigned long check_map_count(struct vma_remap_struct *vrm)
+{
+	mmap_assert_write_locked(vrm->mm);
+	if (!vrm_implies_new_addr(vrm))
+		return 0;
+	if (vrm->mm->map_count + 2 >= sysctl_max_map_count - 3)
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * MREMAP_FIXED with old_len == new_len: move every VMA in [addr, addr +
+ * old_len), each clipped to the range, keeping the gaps between them.
+ *
+ *	        X         Y                       X         Y
+ *	      <--->      <->                    <--->      <->
+ *	|-----|   |------| |---|        |-----|   |------| |---|
+ *	|  A  |   |  B   | | C |  --->  |  A' |   |  B'  | | C'|
+ *	|-----|   |------| |---|        |-----|   |------| |---|
+ *	addr                            new_addr
+ *
+ * B' goes X after the end of A' (wherever A' was actually put), C' Y
+ * after B'.  A hole at the start of the range is -EFAULT; holes after it
+ * are kept.  An error stops the walk with what was moved so far left
+ * moved.  Returns where the first VMA went.
+ */
+static unsigned long remap_move(struct vma_remap_struct *vrm)
+{
+	struct mm_struct *mm = vrm->mm;
+	unsigned long start = vrm->addr, end = vrm->addr + vrm->old_len;
+	unsigned long new_addr = vrm->new_addr, target_addr = new_addr;
+	unsigned long res = -EFAULT, last_end = start;
+	struct vm_area_struct *vma;
+	bool seen_vma = false;
+
+	/*
+	 * Each move changes the tree, so each step looks up the next VMA
+	 * afresh, from the end the previous one had when it was found.
+	 */
+	while ((vma = find_vma(mm, last_end)) && vma->vm_start < end) {
+		unsigned long addr = max(vma->vm_start, start);
+		unsigned long len = min(end, vma->vm_end) - addr;
+		unsigned long offset, res_vma;
+		bool multi_allowed;
+
+		if (!seen_vma && start < vma->vm_start)
+			return -EFAULT;
+
+		offset = seen_vma ? vma->vm_start - last_end : 0;
+		last_end = vma->vm_end;
+
+		vrm->vma = vma;
+		vrm->addr = addr;
+		vrm->new_addr = target_addr + offset;
+		vrm->old_len = vrm->new_len = len;
+
+		multi_allowed = vma_multi_allowed(vma);
+		if (!multi_allowed) {
+			/* Alone it may move; not as part of a batch. */
+			if (seen_vma || vma->vm_end < end)
+				return -EFAULT;
+		}
+
+		res_vma = check_prep_vma(vrm);
+		if (!res_vma)
+			res_vma = mremap_to(vrm);
+		if (IS_ERR_VALUE(res_vma))
+			return res_vma;
+
+		if (!seen_vma) {
+			WARN_ON(multi_allowed && res_vma != new_addr);
+			res = res_vma;
+		}
+		/* A pure move never grows anything. */
+		WARN_ON(vrm->populate_expand);
+
+		seen_vma = true;
+		target_addr = res_vma + vrm->new_len;
+	}
+	return res;
+}
+
+/*
+ * Fault in the grown part of a VM_LOCKED mapping, so that all of it is in
+ * memory as mlock promises (mm_populate()).  Errors are ignored: the
+ * mremap() itself succeeded.  The kernel does this after dropping the mmap
+ * lock; mmsim keeps it, which nothing can tell apart.
+ */
+static void mremap_populate(struct vma_remap_struct *vrm)
+{
+	mm_populate_range(vrm->mm, vrm->new_addr + vrm->old_len, vrm->delta);
+}
+
+static unsigned long do_mremap(struct vma_remap_struct *vrm)
+{
+	struct mm_struct *mm = vrm->mm;
+	unsigned long res;
+
+	vrm->old_len = PAGE_ALIGN(vrm->old_len);
+	vrm->new_len = PAGE_ALIGN(vrm->new_len);
+
+	res = check_mremap_params(vrm);
+	if (res)
+		return res;
+
+	mmap_write_lock(mm);
+	res = check_map_count(vrm);
+	if (res)
+		goto out;
+
+	if (vrm_move_only(vrm)) {
+		res = remap_move(vrm);
+	} else {
+		vrm->vma = vma_lookup(mm, vrm->addr);
+		res = check_prep_vma(vrm);
+		if (res)
+			goto out;
+		if (vrm_implies_new_addr(vrm))
+			res = mremap_to(vrm);
+		else
+			res = mremap_at(vrm);
+	}
+
+	if (!IS_ERR_VALUE(res) && vrm->populate_expand)
+		mremap_populate(vrm);
+out:
+	mmap_write_unlock(mm);
+	return res;
+}
+
+/*
+ * Resize and/or move [addr, addr + old_len) (mremap(2)).  Returns the
+ * address of the mapping, or a negative errno cast to unsigned long.
+ * Takes the mmap lock for writing.
+ */
+unsigned long sys_mremap(struct mm_struct *mm, unsigned long addr,
+			 unsigned long old_len, unsigned long new_len,
+			 unsigned long flags, unsigned long new_addr)
+{
+	struct vma_remap_struct vrm = {
+		.mm = mm,
+		.addr = addr,
+		.old_len = old_len,
+		.new_len = new_len,
+		.flags = flags,
+		.new_addr = new_addr,
+		.remap_type = MREMAP_INVALID,
+	};
+
+	return do_mremap(&vrm);
+}
