@@ -11,11 +11,20 @@
 
 static atomic_long vm_committed_as;
 
+static atomic_long totalram;
+
+/* The host's RAM, read once: sysconf() is a system call every time. */
 static long totalram_pages(void)
 {
-	long pages = sysconf(_SC_PHYS_PAGES);
+	long pages = atomic_load_explicit(&totalram, memory_order_relaxed);
 
-	return pages > 0 ? pages : 1L << 20;
+	if (!pages) {
+		pages = sysconf(_SC_PHYS_PAGES);
+		if (pages <= 0)
+			pages = 1L << 20;
+		atomic_store_explicit(&totalram, pages, memory_order_relaxed);
+	}
+	return pages;
 }
 
 /* Pages committed by VM_ACCOUNT mappings of every mm. */
