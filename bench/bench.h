@@ -51,13 +51,13 @@ struct bench_result {
 	const char *workload;
 	const char *strategy;
 	unsigned int cpus;
-	double seconds;			/* measured, summed over the rounds */
+	double seconds;		/* measured, all rounds */
 	unsigned long long ops;
 	unsigned long long faults;
-	unsigned long long spf;		/* faults completed without the mmap lock */
+	unsigned long long spf;		/* faults without mmap lock */
 	const struct bench_abort *aborts;
 	unsigned int nr_aborts;
-	unsigned long vmas;		/* find_vma: size of the mm, else 0 */
+	unsigned long vmas;		/* find_vma: VMAs, else 0 */
 };
 
 /* Time on CLOCK_MONOTONIC, in seconds. */

@@ -81,6 +81,8 @@ struct vma_merge_struct {
 	unsigned long flags;
 	struct file *file;
 	struct anon_vma *anon_vma;
+	/* mremap: the VMA being copied, whose anon_vma the target inherits */
+	struct vm_area_struct *copied_from;
 	bool nomem;			/* the merge failed for lack of memory */
 };
 struct vm_area_struct *vma_merge_new_range(struct vma_merge_struct *vmg);

@@ -358,8 +358,12 @@ unsigned long do_mmap(struct mm_struct *mm, struct file *file,
 		return -EINVAL;
 	if (flags & MAP_FIXED_NOREPLACE)
 		flags |= MAP_FIXED;
-	if (!(flags & MAP_FIXED) && addr < mm->mmap_min_addr)
-		addr = PAGE_ALIGN(mm->mmap_min_addr);	/* round_hint_to_min */
+	if (!(flags & MAP_FIXED)) {
+		/* round_hint_to_min(): a hint below mmap_min_addr is raised. */
+		addr &= PAGE_MASK;
+		if (addr && addr < mm->mmap_min_addr)
+			addr = PAGE_ALIGN(mm->mmap_min_addr);
+	}
 
 	len = PAGE_ALIGN(len);
 	if (!len)

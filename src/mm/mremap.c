@@ -194,10 +194,11 @@ static int prep_move_vma(struct vma_remap_struct *vrm)
 }
 
 /*
- * Unmap the source of a move that succeeded.  Its pages, now the copy's,
- * were charged when the copy was made, so with VM_ACCOUNT left on, the
- * unmap would uncharge them a second time: clear it for the unmap and put
- * it back on the parts of the VMA that stay, below and above the range.
+ * Unmap the source of a move that succeeded.  Its charge was taken when
+ * it was mapped and now belongs to the copy (the move itself charged only
+ * the growth), so with VM_ACCOUNT left on, the unmap would uncharge pages
+ * that are still mapped: clear it for the unmap and put it back on the
+ * parts of the VMA that stay, below and above the range.
  *
  *	vm_start   addr       end     vm_end
  *	|----------|..........|----------|
@@ -675,9 +676,12 @@ static unsigned long remap_move(struct vma_remap_struct *vrm)
 
 	/*
 	 * Each move changes the tree, so each step looks up the next VMA
-	 * afresh, from the end the previous one had when it was found.
+	 * afresh, from the end the previous one had when it was found; the
+	 * walk is over once that end reaches the end of the range, even if
+	 * the copy was merged into the VMA there and made it reach further.
 	 */
-	while ((vma = find_vma(mm, last_end)) && vma->vm_start < end) {
+	while (last_end < end && (vma = find_vma(mm, last_end)) &&
+	       vma->vm_start < end) {
 		unsigned long addr = max(vma->vm_start, start);
 		unsigned long len = min(end, vma->vm_end) - addr;
 		unsigned long offset, res_vma;

@@ -222,7 +222,8 @@ static bool is_mergeable_anon_vma(struct vma_merge_struct *vmg,
 	struct anon_vma *src_anon = vmg->anon_vma;
 
 	if (!tgt_anon && src_anon)
-		return !vma_had_uncowed_parents(vmg->middle);
+		return !vma_had_uncowed_parents(vmg->middle) &&
+		       !vma_had_uncowed_parents(vmg->copied_from);
 	if (tgt_anon && !src_anon)
 		return !vma_had_uncowed_parents(tgt);
 	return src_anon == tgt_anon;
@@ -326,6 +327,13 @@ int vma_expand(struct vma_merge_struct *vmg)
 			return -ENOMEM;
 		}
 		va.remove = next;
+	}
+	/* A copy merged into vma brings the source's pages: its anon_vma. */
+	if (vmg->copied_from && dup_anon_vma(vma, vmg->copied_from, &anon_dup)) {
+		if (anon_dup)
+			unlink_anon_vmas(anon_dup);
+		vmg->nomem = true;
+		return -ENOMEM;
 	}
 	__vma_adjust(vmg->mm, &va);
 	return 0;
@@ -563,7 +571,7 @@ struct vm_area_struct *copy_vma(struct vm_area_struct **vmap,
 	struct vma_merge_struct vmg = {
 		.mm = mm, .start = addr, .end = addr + len,
 		.flags = vma->vm_flags, .file = vma->vm_file,
-		.anon_vma = vma->anon_vma,
+		.anon_vma = vma->anon_vma, .copied_from = vma,
 	};
 	bool faulted_in_anon_vma = true;
 
