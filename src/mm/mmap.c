@@ -439,10 +439,12 @@ unsigned long sys_mmap(struct mm_struct *mm, unsigned long addr,
 {
 	unsigned long ret, populate;
 
-	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN |
-		     PROT_GROWSUP))
-		return -EINVAL;
-	if ((flags & MAP_TYPE) == MAP_SHARED_VALIDATE) {
+	/*
+	 * MAP_SHARED_VALIDATE is for files: anonymous memory reaches do_mmap
+	 * with it and gets -EINVAL there.  Unknown prot bits are ignored by
+	 * mmap (mprotect refuses them).
+	 */
+	if (file && (flags & MAP_TYPE) == MAP_SHARED_VALIDATE) {
 		if (flags & ~(LEGACY_MAP_MASK | MAP_SYNC | MAP_FIXED_NOREPLACE))
 			return -EOPNOTSUPP;
 		flags = (flags & ~MAP_TYPE) | MAP_SHARED;

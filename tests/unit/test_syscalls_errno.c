@@ -125,14 +125,11 @@ static void mmap_neither_shared_nor_private_einval(void **state)
  * MAP_SHARED_VALIDATE is for files: on Linux 6.18 an anonymous
  * MAP_SHARED_VALIDATE mapping is -EINVAL (do_mmap's switch on the map
  * type has no case for it when there is no file).
- *
- * KNOWN DIVERGENCE: mmsim turns it into MAP_SHARED and maps it.
  */
 static void mmap_anon_shared_validate_einval(void **state)
 {
 	struct mm_struct *mm = test_mm(state);
 
-	skip();
 	build_layout(mm);
 	assert_fails_unchanged(mm, -EINVAL,
 		sys_mmap(mm, PG(B, 100), PAGE_SIZE, PROT_READ,
@@ -167,17 +164,12 @@ static void mmap_fixed_noreplace_overlap_eexist(void **state)
  * PROT_READ | 0x10, | 0x8 or | 0x80000000 (and even 0xffffffff)
  * succeeds, the unknown bits ignored.  (mprotect is the one that refuses
  * them, see mprotect_bad_prot_einval.)
- *
- * KNOWN DIVERGENCE: mmsim's sys_mmap() returns -EINVAL for any bit
- * besides PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN |
- * PROT_GROWSUP.
  */
 static void mmap_bad_prot_bits_ignored(void **state)
 {
 	struct mm_struct *mm = test_mm(state);
 	unsigned long ret;
 
-	skip();
 	build_layout(mm);
 	ret = sys_mmap(mm, PG(B, 100), PAGE_SIZE, PROT_READ | 0x10,
 		       ANON | MAP_FIXED, NULL, 0);
