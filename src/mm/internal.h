@@ -119,6 +119,14 @@ void exit_mmap(struct mm_struct *mm);
 int mm_populate_range(struct mm_struct *mm, unsigned long start,
 		      unsigned long len);
 
+/* PROT_* to VM_* (calc_vm_prot_bits); other prot bits are dropped. */
+static inline unsigned long calc_vm_prot_bits(unsigned long prot)
+{
+	return (prot & PROT_READ ? VM_READ : 0) |
+	       (prot & PROT_WRITE ? VM_WRITE : 0) |
+	       (prot & PROT_EXEC ? VM_EXEC : 0);
+}
+
 static inline bool is_exec_mapping(unsigned long flags)
 {
 	return (flags & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC;

@@ -9,13 +9,6 @@
 /* x86: any bit besides rwx (and PROT_SEM) is invalid. */
 #define PROT_SEM	0x8
 
-static unsigned long calc_vm_prot_bits(unsigned long prot)
-{
-	return (prot & PROT_READ ? VM_READ : 0) |
-	       (prot & PROT_WRITE ? VM_WRITE : 0) |
-	       (prot & PROT_EXEC ? VM_EXEC : 0);
-}
-
 /*
  * Give [start, end) of vma the flags newflags (mprotect_fixup).  *pprev is
  * the VMA before the range on entry and the VMA holding the range on
