@@ -192,4 +192,98 @@ static inline bool vma_is_anonymous(const struct vm_area_struct *vma)
 	return !vma->vm_ops;
 }
 
+/* --- Faults (include/linux/mm.h, mm/memory.c, arch/x86/mm/fault.c) ------- */
+
+/* What a fault handler knows about the fault it handles. */
+struct vm_fault {
+	struct vm_area_struct *vma;
+	unsigned int flags;		/* FAULT_FLAG_* */
+	unsigned long address;		/* page-aligned */
+	unsigned long real_address;	/* as faulted */
+	unsigned long pgoff;		/* in the VMA's file */
+	pmd_t *pmd;
+	pmd_t orig_pmd;
+	pte_t *pte;			/* mapped PTE, NULL when none */
+	pte_t orig_pte;
+	spinlock_t *ptl;
+	struct page *page;		/* the file page, from ->fault */
+	struct page *cow_page;
+	/* Snapshot of the VMA for the speculative path. */
+	unsigned long vma_flags;
+	pgprot_t vma_page_prot;
+};
+
+/*
+ * Handle a fault at address of vma (the caller holds the mmap lock for
+ * reading).  Returns VM_FAULT_* bits; with VM_FAULT_RETRY or
+ * VM_FAULT_COMPLETED the mmap lock has been released.
+ */
+vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
+			   unsigned int flags, void *regs);
+
+/* x86 page-fault error code bits (enum x86_pf_error_code). */
+#define X86_PF_PROT	(1UL << 0)	/* 0: not present, 1: protection */
+#define X86_PF_WRITE	(1UL << 1)
+#define X86_PF_USER	(1UL << 2)
+#define X86_PF_RSVD	(1UL << 3)
+#define X86_PF_INSTR	(1UL << 4)
+
+struct pt_regs {
+	unsigned long ip;
+	unsigned long flags;
+};
+
+/*
+ * The arch page-fault handler for a user access of this CPU's active_mm.
+ * Returns 0 (the access may be retried), SIGSEGV or SIGBUS: the signal the
+ * simulated task gets.
+ */
+int do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
+		       unsigned long address);
+
+/*
+ * The simulated task's memory accesses, through this CPU's MMU: TLB, page
+ * walk, page fault.  Each returns 0, SIGSEGV or SIGBUS.  An access may span
+ * pages.  In metadata-only mode loads read zeros and stores are dropped.
+ */
+int mmsim_load(unsigned long addr, void *buf, unsigned long len);
+int mmsim_store(unsigned long addr, const void *buf, unsigned long len);
+int mmsim_fetch(unsigned long addr);	/* instruction fetch of one byte */
+
+/* RSS counters (<linux/mm.h>). */
+static inline long get_mm_counter(struct mm_struct *mm, int member)
+{
+	return atomic_load_explicit(&mm->rss_stat[member], memory_order_relaxed);
+}
+static inline void add_mm_counter(struct mm_struct *mm, int member, long v)
+{
+	atomic_fetch_add_explicit(&mm->rss_stat[member], v, memory_order_relaxed);
+}
+#define inc_mm_counter(mm, m) add_mm_counter((mm), (m), 1)
+#define dec_mm_counter(mm, m) add_mm_counter((mm), (m), -1)
+static inline unsigned long get_mm_rss(struct mm_struct *mm)
+{
+	return get_mm_counter(mm, MM_FILEPAGES) +
+	       get_mm_counter(mm, MM_ANONPAGES) +
+	       get_mm_counter(mm, MM_SHMEMPAGES);
+}
+
+/*
+ * fork(): a new mm with a copy of every VMA but VM_DONTCOPY ones; private
+ * anonymous pages are shared copy-on-write.  NULL on -ENOMEM.
+ */
+struct mm_struct *dup_mm(struct mm_struct *oldmm);
+
+/* Zap the pages of [address, address + size) of vma (MADV_DONTNEED). */
+void zap_page_range_single(struct vm_area_struct *vma, unsigned long address,
+			   unsigned long size);
+
+/*
+ * Check page tables against VMAs and struct pages: every present PTE lies
+ * in a VMA that allows it, and each page's map count equals the number of
+ * PTEs mapping it in mms[0..n).  Returns 0 or the number of problems found
+ * (printed to stderr).
+ */
+int validate_mm_pages(struct mm_struct **mms, int n);
+
 #endif /* MMSIM_MM_H */

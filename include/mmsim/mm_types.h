@@ -13,6 +13,8 @@
 #include <mmsim/list.h>
 #include <mmsim/rbtree.h>
 #include <mmsim/rwsem.h>
+#include <mmsim/spinlock.h>
+#include <mmsim/cpu.h>
 
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)
@@ -22,10 +24,24 @@
 #define offset_in_page(p) ((unsigned long)(p) & ~PAGE_MASK)
 
 typedef struct { unsigned long pgprot; } pgprot_t;
+/* Page-table entries (see <mmsim/pgtable.h> for their accessors). */
+typedef struct { unsigned long pte; } pte_t;
+typedef struct { unsigned long pmd; } pmd_t;
+typedef struct { unsigned long pud; } pud_t;
+typedef struct { unsigned long p4d; } p4d_t;
+typedef struct { unsigned long pgd; } pgd_t;
 
 struct mm_struct;
 struct vm_area_struct;
 struct vm_fault;
+struct page;
+
+/* Anonymous pages of a shared mapping live in the file's page cache. */
+struct address_space {
+	spinlock_t i_pages_lock;
+	unsigned long nr_slots;		/* pages the array can hold */
+	struct page **i_pages;		/* index -> page, NULL if absent */
+};
 
 /*
  * A file, as far as mappings care: shared anonymous memory is a shmem file
@@ -37,12 +53,54 @@ struct file {
 	unsigned int f_mode;		/* FMODE_READ | FMODE_WRITE */
 	const char *name;
 	unsigned long ino;
+	struct address_space f_mapping;
 };
+
+typedef unsigned int vm_fault_t;
 
 struct vm_operations_struct {
 	const char *name;
 	void (*open)(struct vm_area_struct *vma);
 	void (*close)(struct vm_area_struct *vma);
+	/* Find (or create) the page of a file-backed fault: vmf->page. */
+	vm_fault_t (*fault)(struct vm_fault *vmf);
+};
+
+/* enum vm_fault_reason, with the kernel's values */
+#define VM_FAULT_OOM		0x000001
+#define VM_FAULT_SIGBUS		0x000002
+#define VM_FAULT_MAJOR		0x000004
+#define VM_FAULT_HWPOISON	0x000010
+#define VM_FAULT_SIGSEGV	0x000040
+#define VM_FAULT_NOPAGE		0x000100
+#define VM_FAULT_LOCKED		0x000200
+#define VM_FAULT_RETRY		0x000400
+#define VM_FAULT_FALLBACK	0x000800
+#define VM_FAULT_DONE_COW	0x001000
+#define VM_FAULT_COMPLETED	0x004000
+#define VM_FAULT_ERROR	(VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | \
+			 VM_FAULT_HWPOISON)
+
+/* enum fault_flag */
+#define FAULT_FLAG_WRITE		(1u << 0)
+#define FAULT_FLAG_MKWRITE		(1u << 1)
+#define FAULT_FLAG_ALLOW_RETRY		(1u << 2)
+#define FAULT_FLAG_RETRY_NOWAIT		(1u << 3)
+#define FAULT_FLAG_KILLABLE		(1u << 4)
+#define FAULT_FLAG_TRIED		(1u << 5)
+#define FAULT_FLAG_USER			(1u << 6)
+#define FAULT_FLAG_REMOTE		(1u << 7)
+#define FAULT_FLAG_INSTRUCTION		(1u << 8)
+#define FAULT_FLAG_INTERRUPTIBLE	(1u << 9)
+#define FAULT_FLAG_SPECULATIVE		(1u << 12)
+
+/* RSS counters (enum of <linux/mm_types_task.h>) */
+enum {
+	MM_FILEPAGES,
+	MM_ANONPAGES,
+	MM_SWAPENTS,
+	MM_SHMEMPAGES,
+	NR_MM_COUNTERS
 };
 
 /*
@@ -121,6 +179,18 @@ struct mm_struct {
 	bool cap_ipc_lock;		/* CAP_IPC_LOCK: mlock ignores RLIMIT_MEMLOCK */
 	unsigned long stack_guard_gap;	/* bytes; 256 pages by default */
 	unsigned long mmap_min_addr;
+
+	/* Page tables: see <mmsim/pgtable.h>. */
+	pgd_t *pgd;			/* the top table, 512 entries */
+	struct page *pgd_page;
+	spinlock_t page_table_lock;	/* populating P4D/PUD/PMD entries */
+	atomic_long pgtables_bytes;	/* page-table pages, in bytes */
+	atomic_long rss_stat[NR_MM_COUNTERS];
+	cpumask_t cpu_bitmap;		/* mm_cpumask(): CPUs it ran on */
+	/* Free page tables after an RCU grace period, not only after the flush. */
+	bool pt_free_rcu;
 };
+
+#define mm_cpumask(mm)	(&(mm)->cpu_bitmap)
 
 #endif /* MMSIM_MM_TYPES_H */

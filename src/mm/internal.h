@@ -177,4 +177,54 @@ bool mlock_future_ok(struct mm_struct *mm, unsigned long flags,
 long populate_vma_page_range(struct vm_area_struct *vma, unsigned long start,
 			     unsigned long end);
 
+/* --- Page tables and faults (issue 3) ------------------------------------ */
+#include <mmsim/page.h>
+#include <mmsim/pgtable.h>
+#include <mmsim/tlb.h>
+
+/* src/mm/memory.c: the fault handlers, zapping, fork's copy. */
+vm_fault_t handle_pte_fault(struct vm_fault *vmf);
+vm_fault_t do_anonymous_page(struct vm_fault *vmf);
+vm_fault_t do_wp_page(struct vm_fault *vmf);
+/*
+ * Zap [addr, end) of vma: clear the PTEs under each table's lock, queue the
+ * pages in tlb (flushing under the PTE lock when the batch fills, as
+ * zap_pte_range does), uncount RSS.  The caller holds the mmap lock.
+ */
+void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
+		      unsigned long addr, unsigned long end);
+/* unmap_page_range over every VMA from vma on that meets [start, end). */
+void unmap_vmas(struct mmu_gather *tlb, struct vm_area_struct *vma,
+		unsigned long start, unsigned long end);
+/*
+ * fork: copy src_vma's PTEs into dst_vma's mm (same addresses); private
+ * anonymous pages become COW in both (write-protected, shared).  0 or
+ * -ENOMEM.  Both mms are write-locked.
+ */
+int copy_page_range(struct vm_area_struct *dst_vma,
+		    struct vm_area_struct *src_vma);
+
+/* src/mm/rmap.c: page map counts. */
+void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma,
+			    unsigned long address);
+void page_dup_rmap(struct page *page);
+void page_add_file_rmap(struct page *page, struct vm_area_struct *vma);
+void page_remove_rmap(struct page *page, struct vm_area_struct *vma);
+/* fork: give dst (a copy of src in the child) its anon_vma.  0 or -ENOMEM. */
+int anon_vma_fork(struct vm_area_struct *dst, struct vm_area_struct *src);
+
+/* src/mm/shmem.c: the page cache of a shmem file. */
+vm_fault_t shmem_fault(struct vm_fault *vmf);
+void shmem_truncate_pages(struct file *file);
+
+/* src/mm/mprotect.c: rewrite the rights of present PTEs; pages changed. */
+long change_protection(struct mmu_gather *tlb, struct vm_area_struct *vma,
+		       unsigned long start, unsigned long end,
+		       unsigned long newflags);
+/* src/mm/mremap.c: move the PTEs of len bytes; returns bytes moved. */
+unsigned long move_page_tables(struct vm_area_struct *vma,
+			       unsigned long old_addr,
+			       struct vm_area_struct *new_vma,
+			       unsigned long new_addr, unsigned long len);
+
 #endif /* MMSIM_MM_INTERNAL_H */

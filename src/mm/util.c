@@ -13,8 +13,12 @@ static atomic_long vm_committed_as;
 
 static atomic_long totalram;
 
-/* The host's RAM, read once: sysconf() is a system call every time. */
-static long totalram_pages(void)
+/*
+ * The host's RAM, read once (sysconf() is a system call every time).  The
+ * heuristic uses the host's RAM, not the simulated RAM, so that mmsim
+ * refuses exactly the mappings the host kernel refuses in the diff test.
+ */
+static long host_ram_pages(void)
 {
 	long pages = atomic_load_explicit(&totalram, memory_order_relaxed);
 
@@ -36,7 +40,7 @@ long vm_committed_pages(void)
 /* Commit pages for mm, or return -ENOMEM if the heuristic refuses. */
 int security_vm_enough_memory_mm(struct mm_struct *mm, long pages)
 {
-	if (pages > totalram_pages())
+	if (pages > host_ram_pages())
 		return -ENOMEM;
 	atomic_fetch_add(&vm_committed_as, pages);
 	return 0;
