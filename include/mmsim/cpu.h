@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <mmsim/irqflags.h>
+#include <mmsim/spinlock.h>
 
 #define NR_CPUS		64
 #define MAX_HELD_LOCKS	16
@@ -93,8 +94,13 @@ struct ipi_slot {
 	atomic_int done;		/* set (release) by the target */
 };
 
-/* Free pages kept by a CPU so the fault path rarely takes the zone lock. */
+/*
+ * Free pages kept by a CPU so the fault path rarely takes the zone lock.
+ * Its own lock is uncontended except when another CPU drains it (the
+ * kernel's pcp->spinlock), e.g. before reporting an allocation failure.
+ */
 struct per_cpu_pages {
+	spinlock_t lock;
 	struct page *list;
 	int count;
 	int high, batch;

@@ -161,9 +161,10 @@ int expand_stack_locked(struct vm_area_struct *vma, unsigned long addr);
 struct vm_area_struct *expand_stack(struct mm_struct *mm, unsigned long addr);
 
 /*
- * One access by the simulated task, until the page tables exist: checks the
- * VMA's rights like a fault would and prepares the anon_vma of a private
- * VMA on a write.  Returns 0, or the signal the task gets (SIGSEGV, SIGBUS).
+ * The task of mm reads (or writes) one byte at addr: the calling CPU
+ * switches to mm and accesses through its MMU (TLB, page walk, page fault).
+ * Returns 0, or the signal the task gets (SIGSEGV, SIGBUS; SIGKILL when
+ * memory ran out).
  */
 int mmsim_access(struct mm_struct *mm, unsigned long addr, bool write);
 

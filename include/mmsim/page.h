@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <mmsim/spinlock.h>
+#include <mmsim/rcupdate.h>
 
 #define PAGE_POISON	0xaa
 
@@ -52,6 +53,7 @@ struct page {
 	spinlock_t ptl;			/* split PTE lock / split PMD lock */
 	struct mm_struct *pt_mm;
 	int pt_level;			/* 1 = PTE ... 5 = PGD */
+	struct rcu_head rcu;		/* RCU-delayed page-table free */
 };
 
 /* gfp flags */

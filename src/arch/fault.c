@@ -1,1 +1,94 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The x86 page-fault handler for user addresses (arch/x86/mm/fault.c):
+ * do_user_addr_fault() takes the mmap lock for reading, finds the VMA,
+ * grows the stack, checks the access against the VMA, and lets
+ * handle_mm_fault() do the work; VM_FAULT_RETRY means the lock was
+ * dropped and the whole lookup starts again.
+ *
+ * The task's signal is returned instead of delivered: SIGSEGV, SIGBUS, or
+ * SIGKILL when memory ran out (the kernel's pagefault_out_of_memory ends
+ * in the OOM killer; mmsim kills the faulting task, never the simulator).
+ */
+#include <signal.h>
+
+#include <mmsim/cpu.h>
+#include <mmsim/mm.h>
+
+#include "kernel/bug.h"
+
+/* May this fault be handled in vma at all? (x86 access_error()) */
+static bool access_error(unsigned long error_code, struct vm_area_struct *vma)
+{
+	if (error_code & X86_PF_WRITE)
+		return !(vma->vm_flags & VM_WRITE);
+	/* A read or fetch of a present page faulted: the rights forbid it. */
+	if (error_code & X86_PF_PROT)
+		return true;
+	return !(vma->vm_flags & VM_ACCESS_FLAGS);
+}
+
+static int fault_signal(vm_fault_t fault)
+{
+	if (fault & VM_FAULT_OOM)
+		return SIGKILL;
+	if (fault & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON))
+		return SIGBUS;
+	return SIGSEGV;
+}
+
+int do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
+		       unsigned long address)
+{
+	struct mm_struct *mm = this_cpu()->active_mm;
+	unsigned int flags = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE |
+			     FAULT_FLAG_INTERRUPTIBLE;
+	struct vm_area_struct *vma;
+	vm_fault_t fault;
+
+	/* A fault with interrupts off would be a kernel bug (x86 warns). */
+	WARN_ON(irqs_disabled());
+	if (!mm)
+		return SIGSEGV;
+	if (error_code & X86_PF_USER)
+		flags |= FAULT_FLAG_USER;
+	if (error_code & X86_PF_WRITE)
+		flags |= FAULT_FLAG_WRITE;
+	if (error_code & X86_PF_INSTR)
+		flags |= FAULT_FLAG_INSTRUCTION;
+
+	if (!mmap_read_trylock(mm))
+		mmap_read_lock(mm);
+retry:
+	vma = find_vma(mm, address);
+	if (!vma)
+		goto bad_area;
+	if (unlikely(vma->vm_start > address)) {
+		if (!(vma->vm_flags & VM_GROWSDOWN))
+			goto bad_area;
+		/* Drops the read lock; returns with it, or NULL without. */
+		vma = expand_stack(mm, address);
+		if (!vma)
+			return SIGSEGV;
+	}
+	if (unlikely(access_error(error_code, vma)))
+		goto bad_area;
+
+	fault = handle_mm_fault(vma, address, flags, regs);
+	if (fault & VM_FAULT_COMPLETED)
+		return 0;
+	if (unlikely(fault & VM_FAULT_RETRY)) {
+		/* handle_mm_fault() released the mmap lock. */
+		flags |= FAULT_FLAG_TRIED;
+		mmap_read_lock(mm);
+		goto retry;
+	}
+	mmap_read_unlock(mm);
+	if (unlikely(fault & VM_FAULT_ERROR))
+		return fault_signal(fault);
+	return 0;
+
+bad_area:
+	mmap_read_unlock(mm);
+	return SIGSEGV;
+}

@@ -1,1 +1,180 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Inter-processor interrupts as POSIX signals.
+ *
+ * A sender writes its request into the target's slot for the sending CPU
+ * (info, then func with a release store) and sends MMSIM_IPI_SIGNAL with
+ * pthread_kill().  The target's signal handler runs the requests unless
+ * the target has interrupts soft-disabled: then it only marks them
+ * pending, and local_irq_enable() or the next wait loop runs them.  The
+ * target acknowledges each request with a release store of done, which the
+ * sender acquires: TSan sees these edges, not the signal.
+ *
+ *   CPU0 (sender)                      CPU1 (target)
+ *   slot.info = info
+ *   slot.func = f        (release)
+ *   pthread_kill(CPU1) ------------->  handler: irqs off?  pending = 1
+ *   wait: slot.done?     (acquire)              irqs on?   f = slot.func (acquire)
+ *     ... services its own IPIs ...             f(info); slot.done = 1 (release)
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+
+#include <mmsim/cpu.h>
+#include <mmsim/sched.h>
+
+#include "arch/ipi.h"
+#include "kernel/bug.h"
+
+/* Senders between their online check and pthread_kill(), per target. */
+static atomic_int ipi_senders[NR_CPUS];
+
+/*
+ * Run every queued request.  Interrupts are off while handlers run, as on
+ * a real CPU; a signal arriving meanwhile only sets ipi_pending, which the
+ * loop rechecks.  Runs on c's own thread, in or out of signal context.
+ */
+static void run_ipi_slots(struct mmsim_cpu *c)
+{
+	int old = atomic_load_explicit(&c->irqs_disabled, memory_order_relaxed);
+
+	atomic_store_explicit(&c->irqs_disabled, 1, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+	atomic_fetch_add_explicit(&c->in_ipi, 1, memory_order_relaxed);
+	do {
+		atomic_store_explicit(&c->ipi_pending, 0, memory_order_relaxed);
+		for (int i = 0; i < NR_CPUS; i++) {
+			struct ipi_slot *slot = &c->ipi[i];
+			smp_call_func_t f;
+
+			f = atomic_load_explicit(&slot->func, memory_order_acquire);
+			if (!f)
+				continue;
+			f(slot->info);
+			atomic_store_explicit(&slot->func, NULL,
+					      memory_order_relaxed);
+			atomic_store_explicit(&slot->done, 1, memory_order_release);
+			atomic_fetch_add_explicit(&c->nr_ipis_handled, 1,
+						  memory_order_relaxed);
+		}
+		atomic_signal_fence(memory_order_seq_cst);
+	} while (atomic_load_explicit(&c->ipi_pending, memory_order_relaxed));
+	atomic_fetch_sub_explicit(&c->in_ipi, 1, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+	atomic_store_explicit(&c->irqs_disabled, old, memory_order_relaxed);
+}
+
+static void ipi_signal_handler(int sig)
+{
+	int saved_errno = errno;
+	struct mmsim_cpu *c = mmsim_current_cpu;
+
+	if (c) {
+		if (atomic_load_explicit(&c->irqs_disabled, memory_order_relaxed))
+			atomic_store_explicit(&c->ipi_pending, 1,
+					      memory_order_relaxed);
+		else
+			run_ipi_slots(c);
+	}
+	errno = saved_errno;
+}
+
+void mmsim_ipi_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ipi_signal_handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	BUG_ON(sigaction(MMSIM_IPI_SIGNAL, &sa, NULL));
+}
+
+/* Is any request queued for c? */
+static bool ipi_queued(struct mmsim_cpu *c)
+{
+	for (int i = 0; i < NR_CPUS; i++)
+		if (atomic_load_explicit(&c->ipi[i].func, memory_order_relaxed))
+			return true;
+	return false;
+}
+
+void mmsim_handle_pending_ipis(void)
+{
+	struct mmsim_cpu *c = this_cpu();
+
+	if (atomic_load_explicit(&c->irqs_disabled, memory_order_relaxed))
+		return;
+	if (atomic_load_explicit(&c->ipi_pending, memory_order_relaxed) ||
+	    ipi_queued(c))
+		run_ipi_slots(c);
+}
+
+void mmsim_ipi_drain_offline(struct mmsim_cpu *c)
+{
+	while (atomic_load_explicit(&ipi_senders[c->cpu], memory_order_acquire))
+		__builtin_ia32_pause();
+	run_ipi_slots(c);
+}
+
+static bool cpu_is_online(struct mmsim_cpu *t)
+{
+	return atomic_load_explicit(&t->online, memory_order_acquire);
+}
+
+/* Queue func(info) on t from me and interrupt t; false if t is offline. */
+static bool ipi_send(struct mmsim_cpu *me, struct mmsim_cpu *t,
+		     smp_call_func_t func, void *info)
+{
+	struct ipi_slot *slot = &t->ipi[me->cpu];
+	bool sent = false;
+
+	atomic_fetch_add_explicit(&ipi_senders[t->cpu], 1, memory_order_seq_cst);
+	if (!cpu_is_online(t))
+		goto out;
+	/* A previous request of ours (wait == false) may still be queued. */
+	while (atomic_load_explicit(&slot->func, memory_order_acquire) &&
+	       cpu_is_online(t))
+		mmsim_cpu_relax();
+	atomic_store_explicit(&slot->done, 0, memory_order_relaxed);
+	slot->info = info;
+	atomic_store_explicit(&slot->func, func, memory_order_release);
+	pthread_kill(t->thread, MMSIM_IPI_SIGNAL);
+	atomic_fetch_add_explicit(&me->nr_ipis_sent, 1, memory_order_relaxed);
+	sent = true;
+out:
+	atomic_fetch_sub_explicit(&ipi_senders[t->cpu], 1, memory_order_release);
+	mmsim_sched_point(SCHED_IPI, t);
+	return sent;
+}
+
+void smp_call_function_many(const cpumask_t *mask, smp_call_func_t func,
+			    void *info, bool wait)
+{
+	struct mmsim_cpu *me = this_cpu();
+	unsigned long sent = 0;
+	int cpu;
+
+	/* Waiting with interrupts off can deadlock (the kernel warns too). */
+	WARN_ON(wait && irqs_disabled());
+	for_each_cpu(cpu, mask) {
+		if (cpu == me->cpu)
+			continue;
+		if (ipi_send(me, &mmsim_cpus[cpu], func, info))
+			sent |= 1UL << cpu;
+	}
+	if (!wait || !sent)
+		return;
+	mmsim_wait_begin(mask, "IPI acknowledgement");
+	for (; sent; sent &= sent - 1) {
+		struct mmsim_cpu *t = &mmsim_cpus[__builtin_ctzl(sent)];
+
+		while (!atomic_load_explicit(&t->ipi[me->cpu].done,
+					     memory_order_acquire) &&
+		       cpu_is_online(t))
+			mmsim_cpu_relax();
+	}
+	mmsim_wait_end();
+}

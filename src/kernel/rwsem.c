@@ -2,15 +2,17 @@
 /*
  * Reader/writer semaphore on one atomic word (see <mmsim/rwsem.h>).
  *
- * Waiters spin with sched_yield() instead of blocking in the kernel of the
- * host: a thread blocked on a futex under TSan never runs a pending signal
+ * Waiters spin in mmsim_cpu_relax() (which yields the host core now and
+ * then) instead of blocking in the host kernel: a thread blocked on a futex under TSan never runs a pending signal
  * handler, and the simulated machine delivers IPIs as signals.
  */
 #include <sched.h>
 #include <stdint.h>
 #include <pthread.h>
 
+#include <mmsim/cpu.h>
 #include <mmsim/rwsem.h>
+#include <mmsim/sched.h>
 
 /* Distinct per thread, never 0: the address of a thread-local. */
 static __thread char rwsem_thread_token;
@@ -35,22 +37,36 @@ int down_read_trylock(struct rw_semaphore *sem)
 	       !atomic_load_explicit(&sem->writers_waiting, memory_order_relaxed)) {
 		if (atomic_compare_exchange_weak_explicit(&sem->count, &c,
 				c + RWSEM_READER_BIAS, memory_order_acquire,
-				memory_order_relaxed))
+				memory_order_relaxed)) {
+			mmsim_lock_acquired(sem, "rw_semaphore (read)");
 			return 1;
+		}
 	}
 	return 0;
 }
 
+/*
+ * Sleeping on the mmap lock is a wait loop of the simulated machine: it
+ * services IPIs (a CPU asleep in down_read still answers TLB shootdowns).
+ */
 void down_read(struct rw_semaphore *sem)
 {
-	while (!down_read_trylock(sem))
-		sched_yield();
+	mmsim_sched_point(SCHED_LOCK, sem);
+	if (down_read_trylock(sem))
+		return;
+	mmsim_wait_begin(sem, "rw_semaphore (read)");
+	do {
+		mmsim_cpu_relax();
+	} while (!down_read_trylock(sem));
+	mmsim_wait_end();
 }
 
 void up_read(struct rw_semaphore *sem)
 {
+	mmsim_lock_released(sem);
 	atomic_fetch_sub_explicit(&sem->count, RWSEM_READER_BIAS,
 				  memory_order_release);
+	mmsim_sched_point(SCHED_UNLOCK, sem);
 }
 
 int down_write_trylock(struct rw_semaphore *sem)
@@ -62,6 +78,7 @@ int down_write_trylock(struct rw_semaphore *sem)
 			memory_order_relaxed)) {
 		atomic_store_explicit(&sem->owner, current_token(),
 				      memory_order_relaxed);
+		mmsim_lock_acquired(sem, "rw_semaphore (write)");
 		return 1;
 	}
 	return 0;
@@ -69,20 +86,26 @@ int down_write_trylock(struct rw_semaphore *sem)
 
 void down_write(struct rw_semaphore *sem)
 {
+	mmsim_sched_point(SCHED_LOCK, sem);
 	if (down_write_trylock(sem))
 		return;
 	/* Queue: from now on new readers wait behind us (writer fairness). */
 	atomic_fetch_add_explicit(&sem->writers_waiting, 1, memory_order_relaxed);
-	while (!down_write_trylock(sem))
-		sched_yield();
+	mmsim_wait_begin(sem, "rw_semaphore (write)");
+	do {
+		mmsim_cpu_relax();
+	} while (!down_write_trylock(sem));
+	mmsim_wait_end();
 	atomic_fetch_sub_explicit(&sem->writers_waiting, 1, memory_order_relaxed);
 }
 
 void up_write(struct rw_semaphore *sem)
 {
+	mmsim_lock_released(sem);
 	atomic_store_explicit(&sem->owner, 0, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&sem->count, RWSEM_WRITER_LOCKED,
 				  memory_order_release);
+	mmsim_sched_point(SCHED_UNLOCK, sem);
 }
 
 /* Turn a write hold into a read hold without letting a writer in between. */

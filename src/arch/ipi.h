@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to src/arch: the IPI signal and the per-CPU helpers of ipi.c. */
+#ifndef MMSIM_ARCH_IPI_H
+#define MMSIM_ARCH_IPI_H
+
+#include <signal.h>
+#include <mmsim/cpu.h>
+
+#define MMSIM_IPI_SIGNAL SIGUSR1
+
+void mmsim_ipi_init(void);
+/* A CPU going offline runs the requests already queued for it. */
+void mmsim_ipi_drain_offline(struct mmsim_cpu *c);
+unsigned long mmsim_now_ns(void);
+
+#endif /* MMSIM_ARCH_IPI_H */
