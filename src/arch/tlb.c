@@ -13,6 +13,7 @@
 
 #include <mmsim/cpu.h>
 #include <mmsim/mm.h>
+#include <mmsim/mutant.h>
 #include <mmsim/pgtable.h>
 #include <mmsim/tlb.h>
 
@@ -116,6 +117,8 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
 	local_irq_save(flags);
 	flush_tlb_func(&info);
 	local_irq_restore(flags);
+	if (mmsim_mutant_is(MUTANT_NO_REMOTE_FLUSH))
+		return;
 	smp_call_function_many(mm_cpumask(mm), flush_tlb_func, &info, true);
 }
 
