@@ -7,7 +7,12 @@
  *
  * Callers hold the mmap lock: for writing when VMAs change, for reading in
  * the fault path (anon_vma_prepare).  The anon_vma lock of the kernel is not
- * modelled yet: nothing walks the rmap concurrently until page tables exist.
+ * modelled yet: nothing walks the rmap of a page concurrently (no reclaim).
+ *
+ * The second half keeps the map counts of struct page: how many PTEs map
+ * a page (page->_mapcount + 1), which anon_vma (or file) it belongs to,
+ * and whether an anonymous page is exclusive to one mm (PG_anon_exclusive,
+ * which lets a write fault reuse it instead of copying it).
  */
 #include <stdlib.h>
 
@@ -207,4 +212,139 @@ void anon_vma_merge(struct vm_area_struct *vma, struct vm_area_struct *next)
 {
 	VM_BUG_ON(vma->anon_vma != next->anon_vma);
 	unlink_anon_vmas(next);
+}
+
+/*
+ * fork: give dst, the child's copy of src, its anon_vmas.  dst joins every
+ * anon_vma of src's chain (so that the pages it shares with the parent
+ * stay reachable), then gets an anon_vma of its own, a child of src's,
+ * for the pages its own COW faults will create; unless anon_vma_clone()
+ * found one nobody uses any more to reuse.  0 or -ENOMEM (dst is left
+ * without anon_vmas).  Both mms are write-locked.
+ */
+int anon_vma_fork(struct vm_area_struct *dst, struct vm_area_struct *src)
+{
+	struct anon_vma_chain *avc;
+	struct anon_vma *anon_vma;
+	int error;
+
+	mmap_assert_write_locked(src->vm_mm);
+	/* The parent never faulted here: nothing is shared yet. */
+	if (!src->anon_vma)
+		return 0;
+
+	/* vm_area_dup() copied the parent's pointer: decide afresh. */
+	dst->anon_vma = NULL;
+	error = anon_vma_clone(dst, src);
+	if (error)
+		return error;
+	if (dst->anon_vma)
+		return 0;
+
+	anon_vma = anon_vma_alloc();
+	if (!anon_vma)
+		goto out_error;
+	avc = anon_vma_chain_alloc();
+	if (!avc)
+		goto out_error_free_anon_vma;
+
+	/* The child's anon_vma pins the root it shares with the parent. */
+	anon_vma->num_active_vmas++;
+	anon_vma->root = src->anon_vma->root;
+	anon_vma->parent = src->anon_vma;
+	atomic_fetch_add(&anon_vma->root->refcount, 1);
+	dst->anon_vma = anon_vma;
+	anon_vma_chain_link(dst, avc, anon_vma);
+	anon_vma->parent->num_children++;
+	return 0;
+
+out_error_free_anon_vma:
+	put_anon_vma(anon_vma);
+out_error:
+	unlink_anon_vmas(dst);
+	return -ENOMEM;
+}
+
+/* --- page map counts ------------------------------------------------------ */
+
+/* The page index of address in vma's file or anon_vma (linear_page_index). */
+static unsigned long linear_page_index(struct vm_area_struct *vma,
+				       unsigned long address)
+{
+	return ((address - vma->vm_start) >> PAGE_SHIFT) + vma->vm_pgoff;
+}
+
+static void page_set_anon_mapping(struct page *page, struct anon_vma *anon_vma)
+{
+	__atomic_store_n(&page->mapping,
+			 (void *)((unsigned long)anon_vma | PAGE_MAPPING_ANON),
+			 __ATOMIC_RELEASE);
+}
+
+/*
+ * A new anonymous page is mapped at address of vma, whose anon_vma is
+ * prepared (folio_add_new_anon_rmap).  Nobody else can see the page yet:
+ * it is mapped once, belongs to vma's anon_vma, and is exclusive to this
+ * mm.  The caller holds the PTE lock of the PTE it is about to set.
+ */
+void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma,
+			    unsigned long address)
+{
+	VM_BUG_ON(address < vma->vm_start || address >= vma->vm_end);
+	VM_BUG_ON(!vma->anon_vma);
+	atomic_store_explicit(&page->_mapcount, 0, memory_order_relaxed);
+	page->index = linear_page_index(vma, address);
+	page_set_anon_mapping(page, vma->anon_vma);
+	SetPageFlag(page, PG_anon_exclusive);
+}
+
+/*
+ * A write fault reuses an anonymous page that only this PTE maps
+ * (folio_move_anon_rmap): after a fork it may still belong to the
+ * parent's anon_vma; it now belongs to vma's own, and is exclusive again.
+ * The caller holds the PTE lock.
+ */
+void page_move_anon_rmap(struct page *page, struct vm_area_struct *vma)
+{
+	VM_BUG_ON(!PageAnon(page) || !vma->anon_vma);
+	page_set_anon_mapping(page, vma->anon_vma);
+	SetPageFlag(page, PG_anon_exclusive);
+}
+
+/*
+ * fork copies a PTE that maps page (page_dup_rmap): one more mapping.
+ * The caller holds the PTE locks of both mms.
+ */
+void page_dup_rmap(struct page *page)
+{
+	int old = atomic_fetch_add_explicit(&page->_mapcount, 1,
+					    memory_order_relaxed);
+
+	VM_BUG_ON(old < 0);
+}
+
+/*
+ * A page-cache page is mapped by one more PTE of vma (page_add_file_rmap).
+ * The caller holds the PTE lock.
+ */
+void page_add_file_rmap(struct page *page, struct vm_area_struct *vma)
+{
+	VM_BUG_ON(PageAnon(page));
+	atomic_fetch_add_explicit(&page->_mapcount, 1, memory_order_relaxed);
+}
+
+/*
+ * A PTE of vma that mapped page was cleared (page_remove_rmap).  An
+ * anonymous page mapped by nobody is no longer anyone's exclusive page.
+ * The page's reference is dropped by the caller, after the TLB flush.
+ * The caller holds the PTE lock.
+ */
+void page_remove_rmap(struct page *page, struct vm_area_struct *vma)
+{
+	int old = atomic_fetch_sub_explicit(&page->_mapcount, 1,
+					    memory_order_relaxed);
+
+	VM_BUG_ON(old < 0);
+	if (old == 0 && PageAnon(page))
+		ClearPageFlag(page, PG_anon_exclusive);
 }

@@ -4,6 +4,14 @@
  * care): MAP_SHARED|MAP_ANONYMOUS gets a fresh shmem file the size of the
  * mapping ("/dev/zero (deleted)" in /proc/PID/maps).  VMAs of the file hold
  * references to it; an access past its size is SIGBUS.
+ *
+ * The file's pages live in its page cache (f_mapping.i_pages, one slot per
+ * page of i_size, under i_pages_lock).  The cache holds one reference on
+ * each page it contains, every PTE that maps the page holds another; the
+ * cache's references go when the last reference to the file does.  A page
+ * is created by the first fault on its index: inserted locked (PG_locked),
+ * then zeroed, then unlocked, so that a concurrent fault on the same index
+ * finds it and waits for it (or retries the fault without the mmap lock).
  */
 #include <stdlib.h>
 
@@ -21,15 +29,35 @@ long shmem_live_files(void)
 	return atomic_load(&shmem_file_count);
 }
 
-/* An unlinked shmem file of size bytes, with one reference. */
+/* Pages of the file: i_size rounded up to a page. */
+static unsigned long shmem_size_pages(const struct file *file)
+{
+	return (file->i_size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+}
+
+/*
+ * An unlinked shmem file of size bytes, with one reference and an empty
+ * page cache with a slot for each of its pages.  NULL when out of memory.
+ */
 struct file *shmem_file_setup(const char *name, unsigned long size)
 {
 	struct file *file = calloc(1, sizeof(*file));
+	unsigned long nr_slots;
 
 	if (!file)
 		return NULL;
-	atomic_init(&file->f_count, 1);
 	file->i_size = size;
+	nr_slots = shmem_size_pages(file);
+	if (nr_slots) {
+		file->f_mapping.i_pages = calloc(nr_slots, sizeof(struct page *));
+		if (!file->f_mapping.i_pages) {
+			free(file);
+			return NULL;
+		}
+	}
+	file->f_mapping.nr_slots = nr_slots;
+	__spin_lock_init(&file->f_mapping.i_pages_lock, "i_pages_lock");
+	atomic_init(&file->f_count, 1);
 	file->f_mode = FMODE_READ | FMODE_WRITE;
 	file->name = name;
 	file->ino = atomic_fetch_add(&shmem_next_ino, 1);
@@ -43,16 +71,199 @@ struct file *get_file(struct file *file)
 	return file;
 }
 
+/*
+ * Empty the page cache of file (shmem_evict_inode -> shmem_truncate_range):
+ * drop the cache's reference on every page.  Called for the last reference
+ * to the file, so no VMA maps it any more and no fault can look a page up;
+ * a page still mapped would be a missed zap, which is warned about (its
+ * frame then lives on until its PTEs go).
+ */
+void shmem_truncate_pages(struct file *file)
+{
+	struct address_space *mapping = &file->f_mapping;
+	unsigned long index;
+
+	for (index = 0; index < mapping->nr_slots; index++) {
+		struct page *page = mapping->i_pages[index];
+
+		if (!page)
+			continue;
+		mapping->i_pages[index] = NULL;
+		WARN_ON(page_mapcount(page) > 0);
+		/* Out of the cache: the page no longer belongs to the file. */
+		page->mapping = NULL;
+		put_page(page);
+	}
+	free(mapping->i_pages);
+	mapping->i_pages = NULL;
+	mapping->nr_slots = 0;
+}
+
 void fput(struct file *file)
 {
 	if (atomic_fetch_sub(&file->f_count, 1) == 1) {
+		shmem_truncate_pages(file);
 		atomic_fetch_sub(&shmem_file_count, 1);
 		free(file);
 	}
 }
 
+/*
+ * PG_locked of a page-cache page: set while the page is being filled.
+ * Clearing it releases the page's contents to whoever waits for it.
+ */
+static void shmem_unlock_page(struct page *page)
+{
+	__atomic_fetch_and(&page->flags, ~(1UL << PG_locked), __ATOMIC_RELEASE);
+}
+
+static bool shmem_page_locked(struct page *page)
+{
+	return __atomic_load_n(&page->flags, __ATOMIC_ACQUIRE) &
+	       (1UL << PG_locked);
+}
+
+/*
+ * Wait until page is unlocked (folio_wait_locked).  The caller holds a
+ * reference on page.  A wait loop of the simulated machine: it services
+ * IPIs, so a CPU waiting here still answers TLB shootdowns.
+ */
+static void shmem_wait_on_page_locked(struct page *page)
+{
+	if (!shmem_page_locked(page))
+		return;
+	mmsim_wait_begin(page, "page lock");
+	while (shmem_page_locked(page))
+		mmsim_cpu_relax();
+	mmsim_wait_end();
+}
+
+/*
+ * A locked page found in the cache: someone is still filling it.  With
+ * FAULT_FLAG_ALLOW_RETRY (and not yet FAULT_FLAG_TRIED) the fault lets go
+ * of the mmap lock while it waits and asks to be retried, as
+ * __folio_lock_or_retry() does; otherwise it waits with the lock held.
+ * Returns 0 when page is ready, or VM_FAULT_RETRY with the mmap lock
+ * released (unless FAULT_FLAG_RETRY_NOWAIT) and page's reference dropped.
+ */
+static vm_fault_t shmem_wait_for_page(struct vm_fault *vmf, struct page *page)
+{
+	struct mm_struct *mm = vmf->vma->vm_mm;
+
+	if (!shmem_page_locked(page))
+		return 0;
+	if ((vmf->flags & FAULT_FLAG_ALLOW_RETRY) &&
+	    !(vmf->flags & FAULT_FLAG_TRIED)) {
+		if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT) {
+			put_page(page);
+			return VM_FAULT_RETRY;
+		}
+		/* From here on the VMA may go away: only the page is pinned. */
+		mmap_read_unlock(mm);
+		shmem_wait_on_page_locked(page);
+		put_page(page);
+		return VM_FAULT_RETRY;
+	}
+	shmem_wait_on_page_locked(page);
+	return 0;
+}
+
+/* The page at index, with a reference for the caller; NULL if absent. */
+static struct page *shmem_find_get_page(struct address_space *mapping,
+					pgoff_t index)
+{
+	struct page *page;
+
+	spin_lock(&mapping->i_pages_lock);
+	page = mapping->i_pages[index];
+	if (page)
+		get_page(page);
+	spin_unlock(&mapping->i_pages_lock);
+	return page;
+}
+
+/*
+ * Create the page at index: allocate it, insert it locked, fill it (with
+ * zeros), unlock it.  If another fault inserted a page first, ours is
+ * freed and theirs returned.  Either way the caller gets a reference.
+ * NULL when no frame is free.
+ */
+static struct page *shmem_alloc_and_add_page(struct file *file, pgoff_t index,
+					     unsigned long vaddr)
+{
+	struct address_space *mapping = &file->f_mapping;
+	struct page *page, *found;
+
+	page = alloc_page(GFP_HIGHUSER_MOVABLE);
+	if (!page)
+		return NULL;
+	SetPageFlag(page, PG_locked);
+	page->mapping = file;
+	page->index = index;
+
+	spin_lock(&mapping->i_pages_lock);
+	found = mapping->i_pages[index];
+	if (found) {
+		/* Lost the race: use the page the other fault created. */
+		get_page(found);
+		spin_unlock(&mapping->i_pages_lock);
+		page->mapping = NULL;
+		ClearPageFlag(page, PG_locked);
+		put_page(page);
+		return found;
+	}
+	/* One reference for the cache, the one from alloc_page for us. */
+	get_page(page);
+	mapping->i_pages[index] = page;
+	spin_unlock(&mapping->i_pages_lock);
+
+	/* Filled outside i_pages_lock: others see PG_locked and wait. */
+	clear_user_highpage(page, vaddr);
+	SetPageFlag(page, PG_uptodate);
+	shmem_unlock_page(page);
+	return page;
+}
+
+/*
+ * vm_ops->fault of shmem mappings: find or create the page of the file at
+ * vmf->pgoff and return it in vmf->page with a reference for the caller
+ * (not locked).  VM_FAULT_SIGBUS past the end of the file, VM_FAULT_OOM
+ * when no frame is free, VM_FAULT_RETRY (see shmem_wait_for_page) when the
+ * page is still being created by someone else.  The caller holds the mmap
+ * lock for reading.
+ */
+vm_fault_t shmem_fault(struct vm_fault *vmf)
+{
+	struct file *file = vmf->vma->vm_file;
+	struct address_space *mapping = &file->f_mapping;
+	pgoff_t index = vmf->pgoff;
+	struct page *page;
+	vm_fault_t ret;
+
+	if (index >= shmem_size_pages(file) || index >= mapping->nr_slots)
+		return VM_FAULT_SIGBUS;
+
+	page = shmem_find_get_page(mapping, index);
+	if (page) {
+		ret = shmem_wait_for_page(vmf, page);
+		if (ret)
+			return ret;
+	} else {
+		page = shmem_alloc_and_add_page(file, index, vmf->address);
+		if (!page)
+			return VM_FAULT_OOM;
+		/* It may be the other fault's page, still being filled. */
+		ret = shmem_wait_for_page(vmf, page);
+		if (ret)
+			return ret;
+	}
+	vmf->page = page;
+	return 0;
+}
+
 const struct vm_operations_struct shmem_anon_vm_ops = {
 	.name = "shmem",
+	.fault = shmem_fault,
 };
 
 /*
