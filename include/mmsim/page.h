@@ -72,7 +72,7 @@ struct page {
  */
 int mem_init(unsigned long ram_bytes, unsigned int flags);
 void mem_exit(void);
-/* mem_init(default) unless done: 256 MiB, or $MMSIM_RAM_MB. */
+/* mem_init(default) unless done: 512 MiB, or $MMSIM_RAM_MB. */
 void mem_init_default(void);
 bool mem_metadata_only(void);
 

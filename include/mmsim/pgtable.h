@@ -47,13 +47,19 @@
 #define _PAGE_DIRTY	(1UL << 6)
 #define _PAGE_PSE	(1UL << 7)
 #define _PAGE_GLOBAL	(1UL << 8)
+/*
+ * PROT_NONE PTEs: not present for the MMU (every access faults) but
+ * present for the kernel (they map a page), as on x86, which reuses the
+ * global bit for this in user PTEs.
+ */
+#define _PAGE_PROTNONE	_PAGE_GLOBAL
 #define _PAGE_SPECIAL	(1UL << 9)	/* no struct page to refcount */
 #define _PAGE_NX	(1UL << 63)
 #define PTE_PFN_MASK	0x000ffffffffff000UL
 #define _PAGE_TABLE	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
 
 /* vm_page_prot values (protection_map of x86) */
-#define PAGE_NONE	((pgprot_t){ _PAGE_ACCESSED | _PAGE_NX })
+#define PAGE_NONE	((pgprot_t){ _PAGE_PROTNONE | _PAGE_ACCESSED | _PAGE_NX })
 #define PAGE_READONLY	((pgprot_t){ _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | _PAGE_NX })
 #define PAGE_READONLY_EXEC ((pgprot_t){ _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED })
 #define PAGE_COPY	PAGE_READONLY
@@ -135,7 +141,15 @@ static inline void ptep_set_wrprotect(struct mm_struct *mm, unsigned long addr,
 
 /* --- entry values -------------------------------------------------------- */
 static inline bool pte_none(pte_t pte)	  { return pte.pte == 0; }
-static inline bool pte_present(pte_t pte) { return pte.pte & _PAGE_PRESENT; }
+/* Maps a page (PROT_NONE included); the MMU itself needs _PAGE_PRESENT. */
+static inline bool pte_present(pte_t pte)
+{
+	return pte.pte & (_PAGE_PRESENT | _PAGE_PROTNONE);
+}
+static inline bool pte_protnone(pte_t pte)
+{
+	return (pte.pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) == _PAGE_PROTNONE;
+}
 static inline bool pte_write(pte_t pte)	  { return pte.pte & _PAGE_RW; }
 static inline bool pte_dirty(pte_t pte)	  { return pte.pte & _PAGE_DIRTY; }
 static inline bool pte_young(pte_t pte)	  { return pte.pte & _PAGE_ACCESSED; }

@@ -67,6 +67,7 @@ struct test_env {
 	long shmem_files;		/* shmem_live_files() at setup */
 	long committed;			/* vm_committed_pages() at setup */
 	int max_map_count;		/* sysctl_max_map_count at setup */
+	unsigned long free_pages;	/* nr_free_pages() at setup */
 };
 
 static inline struct mm_struct *test_mm(void **state)
@@ -84,6 +85,8 @@ static inline int __mm_setup(void **state, unsigned int levels)
 	env->shmem_files = shmem_live_files();
 	env->committed = vm_committed_pages();
 	env->max_map_count = sysctl_max_map_count;
+	mem_init_default();
+	env->free_pages = nr_free_pages();
 	env->mm = mm_alloc(levels);
 	if (!env->mm) {
 		free(env);
@@ -125,6 +128,8 @@ static inline int mm_teardown(void **state)
 	assert_int_equal(anon_vma_live_count(), env.anon_vmas);
 	assert_int_equal(shmem_live_files(), env.shmem_files);
 	assert_int_equal(vm_committed_pages(), env.committed);
+	/* Every frame and page-table page is back (mmput freed the PGD). */
+	assert_int_equal(nr_free_pages(), env.free_pages);
 	return 0;
 }
 
