@@ -2,9 +2,11 @@
 /*
  * validate_mm() and the dump helpers (the kernel's mm/debug.c and the
  * CONFIG_DEBUG_VM_RB checks of mm/mmap.c): every invariant of the VMA tree
- * recomputed from scratch.  Tests call it after every operation.
+ * recomputed from scratch, and the page tables checked against the VMAs
+ * and the struct pages they map.  Tests call it after every operation.
  */
 #include <stdarg.h>
+#include <stdlib.h>
 
 #include "mm/internal.h"
 
@@ -152,6 +154,377 @@ static void check_list(struct validate_state *st, struct mm_struct *mm)
 	check_counts(st, mm, &c);
 }
 
+/* --- page tables against VMAs and struct pages ---------------------------- */
+
+/*
+ * One walk of an mm's page tables.  mapped[] (NULL in the per-mm check)
+ * counts, per pfn, the PTEs that map it across every mm walked.
+ */
+struct pt_check {
+	struct validate_state *st;
+	struct mm_struct *mm;
+	long rss[NR_MM_COUNTERS];
+	unsigned long nr_tables;	/* below the PGD */
+	int *mapped;
+};
+
+static const char *const pt_level_name[] = {
+	[1] = "PTE", [2] = "PMD", [3] = "PUD", [4] = "P4D", [5] = "PGD",
+};
+
+/*
+ * An upper-level entry must point to a page-table page of this mm, of the
+ * level below.  Returns that page, or NULL (reported) if it does not.
+ */
+static struct page *check_table_entry(struct pt_check *pc, unsigned long val,
+				      int level, unsigned long addr)
+{
+	unsigned long pfn = (val & PTE_PFN_MASK) >> PAGE_SHIFT;
+	struct page *page;
+
+	if ((val & ~PTE_PFN_MASK & ~_PAGE_NX) != _PAGE_TABLE) {
+		report(pc->st, "mm %p: %s entry for %lx is bad: %lx",
+		       (void *)pc->mm, pt_level_name[level + 1], addr, val);
+		return NULL;
+	}
+	if (pfn >= max_pfn) {
+		report(pc->st, "mm %p: %s entry for %lx points past RAM: %lx",
+		       (void *)pc->mm, pt_level_name[level + 1], addr, val);
+		return NULL;
+	}
+	page = pfn_to_page(pfn);
+	if (!PageTable(page) || PageFlag(page, PG_buddy))
+		report(pc->st, "mm %p: %s table of %lx (pfn %lx) is not a "
+		       "page-table page", (void *)pc->mm, pt_level_name[level],
+		       addr, pfn);
+	else if (page->pt_mm != pc->mm)
+		report(pc->st, "mm %p: %s table of %lx belongs to mm %p",
+		       (void *)pc->mm, pt_level_name[level], addr,
+		       (void *)page->pt_mm);
+	else if (page->pt_level != level)
+		report(pc->st, "mm %p: %s table of %lx has level %d",
+		       (void *)pc->mm, pt_level_name[level], addr,
+		       page->pt_level);
+	pc->nr_tables++;
+	return page;
+}
+
+/* Is page's anon_vma one of those on vma's chain? */
+static bool anon_vma_on_chain(struct vm_area_struct *vma, struct page *page)
+{
+	struct anon_vma *anon_vma = (struct anon_vma *)
+		((unsigned long)page->mapping & ~PAGE_MAPPING_ANON);
+	struct anon_vma_chain *avc;
+
+	list_for_each_entry(avc, &vma->anon_vma_chain, same_vma)
+		if (avc->anon_vma == anon_vma)
+			return true;
+	return false;
+}
+
+/* The rights of a mapped PTE against its VMA's flags. */
+static void check_pte_rights(struct pt_check *pc, struct vm_area_struct *vma,
+			     unsigned long addr, pte_t pte)
+{
+	unsigned long flags = vma->vm_flags;
+
+	if (pte_protnone(pte)) {
+		if (flags & VM_ACCESS_FLAGS)
+			report(pc->st, "mm %p: PROT_NONE PTE %lx of %lx in an "
+			       "accessible VMA", (void *)pc->mm, pte.pte, addr);
+		return;
+	}
+	if (!(flags & VM_ACCESS_FLAGS))
+		report(pc->st, "mm %p: PTE %lx of %lx accessible in a "
+		       "PROT_NONE VMA", (void *)pc->mm, pte.pte, addr);
+	if (!(pte.pte & _PAGE_USER))
+		report(pc->st, "mm %p: PTE %lx of %lx not a user mapping",
+		       (void *)pc->mm, pte.pte, addr);
+	if (pte_write(pte) && !(flags & VM_WRITE))
+		report(pc->st, "mm %p: PTE %lx of %lx writable in a VMA "
+		       "without VM_WRITE", (void *)pc->mm, pte.pte, addr);
+	if (pte_exec(pte) && !(flags & VM_EXEC))
+		report(pc->st, "mm %p: PTE %lx of %lx executable in a VMA "
+		       "without VM_EXEC", (void *)pc->mm, pte.pte, addr);
+}
+
+/*
+ * The page a PTE maps: an anonymous page belongs to one of the VMA's
+ * anon_vmas, a shmem page to the VMA's file, both at the index the
+ * address has in the VMA; a private VMA may write only to an anonymous
+ * page that no one else maps (COW).
+ */
+static void check_pte_page(struct pt_check *pc, struct vm_area_struct *vma,
+			   unsigned long addr, pte_t pte, struct page *page)
+{
+	unsigned long index = vma->vm_pgoff +
+			      ((addr - vma->vm_start) >> PAGE_SHIFT);
+	bool private = !(vma->vm_flags & VM_SHARED);
+
+	if (PageFlag(page, PG_buddy) || PageTable(page)) {
+		report(pc->st, "mm %p: %lx maps pfn %lx, a %s page",
+		       (void *)pc->mm, addr, page_to_pfn(page),
+		       PageTable(page) ? "page-table" : "free");
+		return;
+	}
+	if (PageAnon(page)) {
+		pc->rss[MM_ANONPAGES]++;
+		if (!private)
+			report(pc->st, "mm %p: %lx maps an anonymous page in a "
+			       "shared VMA", (void *)pc->mm, addr);
+		else if (!anon_vma_on_chain(vma, page))
+			report(pc->st, "mm %p: %lx maps an anonymous page of "
+			       "another anon_vma", (void *)pc->mm, addr);
+	} else if (page->mapping) {
+		pc->rss[MM_SHMEMPAGES]++;
+		if (page->mapping != vma->vm_file)
+			report(pc->st, "mm %p: %lx maps a page of another file",
+			       (void *)pc->mm, addr);
+	} else {
+		report(pc->st, "mm %p: %lx maps pfn %lx, which has no mapping",
+		       (void *)pc->mm, addr, page_to_pfn(page));
+		return;
+	}
+	if (page->index != index)
+		report(pc->st, "mm %p: %lx maps a page of index %lx, should "
+		       "be %lx", (void *)pc->mm, addr, page->index, index);
+	if (page_mapcount(page) < 1 ||
+	    page_ref_count(page) < page_mapcount(page))
+		report(pc->st, "mm %p: %lx maps pfn %lx with mapcount %d "
+		       "refcount %d", (void *)pc->mm, addr, page_to_pfn(page),
+		       page_mapcount(page), page_ref_count(page));
+	if (private && pte_write(pte) &&
+	    (!PageAnon(page) || page_mapcount(page) != 1 ||
+	     !PageAnonExclusive(page)))
+		report(pc->st, "mm %p: %lx writable in a private VMA, but its "
+		       "page is %s", (void *)pc->mm, addr,
+		       !PageAnon(page) ? "a shmem page" :
+		       page_mapcount(page) != 1 ? "mapped more than once" :
+		       "not exclusive");
+	if (PageAnon(page) && PageAnonExclusive(page) &&
+	    page_mapcount(page) != 1)
+		report(pc->st, "mm %p: %lx maps an exclusive anonymous page "
+		       "with mapcount %d", (void *)pc->mm, addr,
+		       page_mapcount(page));
+}
+
+/* One mapped PTE (not none) of addr. */
+static void check_pte(struct pt_check *pc, unsigned long addr, pte_t pte)
+{
+	struct vm_area_struct *vma = find_vma(pc->mm, addr);
+	unsigned long pfn = pte_pfn(pte);
+	struct page *page;
+
+	if (!vma || vma->vm_start > addr) {
+		report(pc->st, "mm %p: PTE %lx of %lx outside every VMA",
+		       (void *)pc->mm, pte.pte, addr);
+		return;
+	}
+	if (!pte_present(pte)) {
+		/* Not none, not present: a swap entry, which mmsim has not. */
+		report(pc->st, "mm %p: PTE %lx of %lx neither none nor present",
+		       (void *)pc->mm, pte.pte, addr);
+		return;
+	}
+	check_pte_rights(pc, vma, addr, pte);
+	if (pfn >= max_pfn) {
+		report(pc->st, "mm %p: PTE %lx of %lx points past RAM",
+		       (void *)pc->mm, pte.pte, addr);
+		return;
+	}
+	page = pfn_to_page(pfn);
+	if (is_zero_page(page)) {
+		/* Shared by everyone, never counted, never written. */
+		if ((vma->vm_flags & VM_SHARED) || pte_write(pte))
+			report(pc->st, "mm %p: zero page at %lx %s",
+			       (void *)pc->mm, addr, pte_write(pte) ?
+			       "writable" : "in a shared VMA");
+		return;
+	}
+	if (pte_special(pte))
+		return;		/* no struct page to account */
+	check_pte_page(pc, vma, addr, pte, page);
+	if (pc->mapped)
+		pc->mapped[pfn]++;
+}
+
+static void walk_pte_table(struct pt_check *pc, struct page *table,
+			   unsigned long base)
+{
+	pte_t *ptes = page_address(table);
+	int i;
+
+	for (i = 0; i < PTRS_PER_PTE; i++) {
+		pte_t pte = ptep_get(&ptes[i]);
+
+		if (!pte_none(pte))
+			check_pte(pc, base + ((unsigned long)i << PAGE_SHIFT),
+				  pte);
+	}
+}
+
+static void walk_pmd_table(struct pt_check *pc, struct page *table,
+			   unsigned long base)
+{
+	pmd_t *pmds = page_address(table);
+	int i;
+
+	for (i = 0; i < PTRS_PER_PMD; i++) {
+		unsigned long addr = base + ((unsigned long)i << PMD_SHIFT);
+		pmd_t pmd = pmdp_get(&pmds[i]);
+		struct page *pt;
+
+		if (pmd_none(pmd))
+			continue;
+		pt = check_table_entry(pc, pmd.pmd, 1, addr);
+		if (pt)
+			walk_pte_table(pc, pt, addr);
+	}
+}
+
+static void walk_pud_table(struct pt_check *pc, struct page *table,
+			   unsigned long base)
+{
+	pud_t *puds = page_address(table);
+	int i;
+
+	for (i = 0; i < PTRS_PER_PUD; i++) {
+		unsigned long addr = base + ((unsigned long)i << PUD_SHIFT);
+		pud_t pud = pudp_get(&puds[i]);
+		struct page *pmdt;
+
+		if (pud_none(pud))
+			continue;
+		pmdt = check_table_entry(pc, pud.pud, 2, addr);
+		if (pmdt)
+			walk_pmd_table(pc, pmdt, addr);
+	}
+}
+
+static void walk_p4d_table(struct pt_check *pc, struct page *table,
+			   unsigned long base)
+{
+	p4d_t *p4ds = page_address(table);
+	int i;
+
+	for (i = 0; i < PTRS_PER_P4D; i++) {
+		unsigned long addr = base + ((unsigned long)i << P4D_SHIFT);
+		p4d_t p4d = p4dp_get(&p4ds[i]);
+		struct page *pudt;
+
+		if (p4d_none(p4d))
+			continue;
+		pudt = check_table_entry(pc, p4d.p4d, 3, addr);
+		if (pudt)
+			walk_pud_table(pc, pudt, addr);
+	}
+}
+
+/*
+ * Walk every table of pc->mm from the PGD down.  With 4 levels the P4D
+ * is folded: a PGD entry points to a PUD table.
+ */
+static void walk_pgd(struct pt_check *pc)
+{
+	struct mm_struct *mm = pc->mm;
+	unsigned int shift = pgdir_shift(mm);
+	int i;
+
+	if (!mm->pgd)
+		return;
+	if (mm->pgd_page && (!PageTable(mm->pgd_page) ||
+			     mm->pgd_page->pt_mm != mm ||
+			     mm->pgd_page->pt_level != 5))
+		report(pc->st, "mm %p: PGD is not its level-5 table page",
+		       (void *)mm);
+	for (i = 0; i < PTRS_PER_PGD; i++) {
+		unsigned long addr = (unsigned long)i << shift;
+		pgd_t pgd = pgdp_get(&mm->pgd[i]);
+		struct page *next;
+
+		if (pgd_none(pgd))
+			continue;
+		if (pgtable_l5_enabled(mm)) {
+			next = check_table_entry(pc, pgd.pgd, 4, addr);
+			if (next)
+				walk_p4d_table(pc, next, addr);
+		} else {
+			next = check_table_entry(pc, pgd.pgd, 3, addr);
+			if (next)
+				walk_pud_table(pc, next, addr);
+		}
+	}
+}
+
+/* RSS counters as the PTEs count them (the zero page is not counted). */
+static void check_rss(struct pt_check *pc)
+{
+	static const char *const names[NR_MM_COUNTERS] = {
+		[MM_FILEPAGES] = "MM_FILEPAGES",
+		[MM_ANONPAGES] = "MM_ANONPAGES",
+		[MM_SWAPENTS] = "MM_SWAPENTS",
+		[MM_SHMEMPAGES] = "MM_SHMEMPAGES",
+	};
+	int i;
+
+	for (i = 0; i < NR_MM_COUNTERS; i++) {
+		long have = get_mm_counter(pc->mm, i);
+
+		if (have != pc->rss[i])
+			report(pc->st, "mm %p: %s %ld, PTEs count %ld",
+			       (void *)pc->mm, names[i], have, pc->rss[i]);
+	}
+}
+
+/*
+ * The per-mm part of the page checks: every table and every PTE of mm.
+ * mapped may be NULL (no cross-mm map count).
+ */
+static void check_page_tables(struct validate_state *st, struct mm_struct *mm,
+			      int *mapped)
+{
+	struct pt_check pc = { .st = st, .mm = mm, .mapped = mapped };
+
+	walk_pgd(&pc);
+	check_rss(&pc);
+	/* Every table is counted from its allocation, the PGD too. */
+	if (mm->pgd && atomic_load(&mm->pgtables_bytes) !=
+	    (long)((pc.nr_tables + 1) << PAGE_SHIFT))
+		report(st, "mm %p: pgtables_bytes %ld, tables add up to %lu",
+		       (void *)mm, atomic_load(&mm->pgtables_bytes),
+		       (pc.nr_tables + 1) << PAGE_SHIFT);
+}
+
+/*
+ * Check the page tables of mms[0..n) against their VMAs and the struct
+ * pages they map; each page's map count must equal the number of PTEs
+ * mapping it in these mms (so pass every mm that maps them, e.g. a parent
+ * and its forked child).  Problems are printed on stderr; returns their
+ * number.  The caller holds every mm's mmap lock, or owns the mms: no
+ * fault may run meanwhile.
+ */
+int validate_mm_pages(struct mm_struct **mms, int n)
+{
+	struct validate_state st = { .out = stderr };
+	int *mapped = calloc(max_pfn ? max_pfn : 1, sizeof(*mapped));
+	unsigned long pfn;
+	int i;
+
+	if (!mapped)
+		report(&st, "no memory to count map counts");
+	for (i = 0; i < n; i++)
+		check_page_tables(&st, mms[i], mapped);
+	for (pfn = 0; mapped && pfn < max_pfn; pfn++) {
+		struct page *page = pfn_to_page(pfn);
+
+		if (mapped[pfn] && page_mapcount(page) != mapped[pfn])
+			report(&st, "pfn %lx mapped by %d PTEs, mapcount %d",
+			       pfn, mapped[pfn], page_mapcount(page));
+	}
+	free(mapped);
+	return st.bugs;
+}
+
 int validate_mm_verbose(struct mm_struct *mm, FILE *out)
 {
 	struct validate_state st = { .out = out };
@@ -160,13 +533,16 @@ int validate_mm_verbose(struct mm_struct *mm, FILE *out)
 		report(&st, "rbtree colours or links broken");
 	check_list(&st, mm);
 	check_gaps(&st, mm->mm_rb.rb_node);
+	check_page_tables(&st, mm, NULL);
 	return st.bugs;
 }
 
 /*
- * Check every invariant of mm's VMA tree; print what is wrong on stderr.
- * Returns the number of problems found.  The caller holds the mmap lock
- * or owns mm exclusively.
+ * Check every invariant of mm's VMA tree and page tables (all of
+ * validate_mm_pages() but the map-count equality, which needs every mm
+ * mapping the pages); print what is wrong on stderr.  Returns the number
+ * of problems found.  The caller holds the mmap lock or owns mm
+ * exclusively, and no fault runs meanwhile.
  */
 int validate_mm(struct mm_struct *mm)
 {

@@ -210,6 +210,8 @@ void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma,
 void page_dup_rmap(struct page *page);
 void page_add_file_rmap(struct page *page, struct vm_area_struct *vma);
 void page_remove_rmap(struct page *page, struct vm_area_struct *vma);
+/* A reused anonymous page now belongs to vma's own anon_vma, exclusively. */
+void page_move_anon_rmap(struct page *page, struct vm_area_struct *vma);
 /* fork: give dst (a copy of src in the child) its anon_vma.  0 or -ENOMEM. */
 int anon_vma_fork(struct vm_area_struct *dst, struct vm_area_struct *src);
 

@@ -2,8 +2,9 @@
 /*
  * madvise(2) (the kernel's mm/madvise.c): advice that changes VMA flags
  * (NORMAL, RANDOM, SEQUENTIAL, DONTFORK, DOFORK) goes through the same
- * merge-or-split as mprotect; DONTNEED drops the pages of a range and
- * WILLNEED reads them ahead, neither touching the VMAs.
+ * merge-or-split as mprotect and touches no page table; DONTNEED zaps the
+ * pages of a range, and WILLNEED (read-ahead, which mmsim has nothing to
+ * read for) does nothing, neither touching the VMAs.
  */
 #include "mm/internal.h"
 
@@ -52,13 +53,19 @@ static long madvise_new_flags(struct vm_area_struct *vma, int behavior)
 }
 
 /*
- * MADV_DONTNEED: a locked or PFN-mapped VMA refuses.  The pages of the
- * range are zapped (zap_page_range_single) once page tables exist.
+ * MADV_DONTNEED on [start, end) of vma (madvise_dontneed_single_vma): a
+ * locked or PFN-mapped VMA refuses; otherwise the range's pages are
+ * zapped, their TLB entries flushed and the pages freed (the next access
+ * faults in a zero-filled page, or the shmem page again).  The VMA stays.
+ * The caller holds the mmap lock for reading.
  */
-static int madvise_dontneed(struct vm_area_struct *vma)
+static int madvise_dontneed(struct vm_area_struct *vma, unsigned long start,
+			    unsigned long end)
 {
+	mmap_assert_locked(vma->vm_mm);
 	if (vma->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
 		return -EINVAL;
+	zap_page_range_single(vma, start, end - start);
 	return 0;
 }
 
@@ -79,7 +86,7 @@ static int madvise_vma_behavior(struct vm_area_struct *vma,
 	case MADV_WILLNEED:
 		return 0;	/* read-ahead: no pages to read in mmsim */
 	case MADV_DONTNEED:
-		return madvise_dontneed(vma);
+		return madvise_dontneed(vma, start, end);
 	}
 
 	new_flags = madvise_new_flags(vma, behavior);

@@ -2,7 +2,8 @@
 /*
  * mlock(2), mlock2(2) and munlock(2) (the kernel's mm/mlock.c): set or clear
  * VM_LOCKED on the VMAs of a range, merging and splitting as needed, count
- * locked_vm, and fault the range in after locking it.
+ * locked_vm, and fault the range in after locking it (mm_populate_range:
+ * every page gets a present PTE, writable private ones a COW-broken page).
  */
 #include "mm/internal.h"
 
@@ -52,8 +53,13 @@ int mlock_fixup(struct vm_area_struct *vma, struct vm_area_struct **prev,
 	else if (oldflags & VM_LOCKED)
 		nr_pages = 0;
 	mm->locked_vm += nr_pages;
+	/*
+	 * VM_LOCKED does not change the rights: vm_page_prot stays.  The
+	 * kernel's mlock_vma_pages_range() marks the pages mlocked on the
+	 * unevictable LRU; mmsim has no reclaim to hide them from, so
+	 * locking is the flag plus the populate that do_mlock() does next.
+	 */
 	vma->vm_flags = newflags;
-	/* mlock_vma_pages_range(): pages are marked when page tables exist. */
 out:
 	*prev = vma;
 	return 0;

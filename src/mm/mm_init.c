@@ -62,28 +62,49 @@ struct mm_struct *mm_alloc(unsigned int pgtable_levels)
 	mm->stack_guard_gap = STACK_GUARD_GAP_PAGES << PAGE_SHIFT;
 	mm->mmap_min_addr = DEFAULT_MMAP_MIN_ADDR;
 	mm->mmap_base = mmap_base(mm);
+	if (pgd_alloc(mm)) {
+		free(mm);
+		return NULL;
+	}
 	return mm;
 }
 
 /*
  * Tear down every mapping (exit_mmap).  Nobody else can reach mm any more;
  * the write lock is taken for the asserts further down.
+ *
+ * The order is the kernel's: zap every PTE of every VMA and free every
+ * page-table page but the PGD into a full-mm gather (which flushes the
+ * TLBs once and frees the pages after that), then account and free the
+ * VMAs.  The bounds given to free_pgtables() are those of unmap_region()
+ * in mmap.c: from FIRST_USER_ADDRESS (0) up to USER_PGTABLES_CEILING (0,
+ * "no limit").  The PGD itself goes in mmput().
  */
 void exit_mmap(struct mm_struct *mm)
 {
 	struct vm_area_struct *vma, *next;
+	struct mmu_gather tlb;
+	long accounted = 0;
 
 	mmap_write_lock(mm);
-	for (vma = mm->mmap; vma; vma = next) {
+	vma = mm->mmap;
+	if (vma) {
+		tlb_gather_mmu_fullmm(&tlb, mm);
+		unmap_vmas(&tlb, vma, 0, -1UL);
+		free_pgtables(&tlb, vma, 0, 0);
+		tlb_finish_mmu(&tlb);
+	}
+	for (; vma; vma = next) {
 		next = vma->vm_next;
 		if (vma->vm_flags & VM_ACCOUNT)
-			vm_unacct_memory(vma_pages(vma));
+			accounted += vma_pages(vma);
 		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
 		if (vma->vm_flags & VM_LOCKED)
 			mm->locked_vm -= vma_pages(vma);
 		remove_vma(vma);
 		mm->map_count--;
 	}
+	vm_unacct_memory(accounted);
 	mm->mmap = NULL;
 	mm->mm_rb = RB_ROOT;
 	mm->highest_vm_end = 0;
@@ -97,7 +118,12 @@ void mmput(struct mm_struct *mm)
 		return;
 	if (atomic_fetch_sub(&mm->mm_users, 1) != 1)
 		return;
+	/* The last task left: this CPU stops running mm (exit_mm). */
+	if (this_cpu()->active_mm == mm)
+		mmsim_switch_mm(NULL);
 	exit_mmap(mm);
+	/* exit_mmap freed every table below the PGD. */
+	pgd_free(mm);
 	free(mm);
 }
 

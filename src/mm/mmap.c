@@ -128,16 +128,54 @@ unsigned long get_unmapped_area(struct mm_struct *mm, struct file *file,
 }
 
 /*
+ * The bounds free_pgtables() may free page tables between when nothing is
+ * mapped on one side, as x86 defines them: below the first VMA from
+ * FIRST_USER_ADDRESS (0), above the last one up to USER_PGTABLES_CEILING,
+ * 0, which free_pgd_range() reads as "no limit" (the top of what the
+ * mm's page tables translate: its ceiling - 1 wraps).  exit_mmap() uses
+ * the same two bounds.
+ */
+#define FIRST_USER_ADDRESS	0UL
+#define USER_PGTABLES_CEILING	0UL
+
+/*
+ * Zap the pages of [start, end) and free the page tables that only the
+ * range used (unmap_region).  vma is the first of the range's VMAs, which
+ * are out of the tree already and chained by vm_next (NULL-terminated);
+ * prev is the VMA that stays below the range, if any.  Tables are freed
+ * only between the end of prev (floor) and the start of the VMA after the
+ * range (ceiling): a table that also maps a neighbour stays.  The order is
+ * the mmu_gather's: PTEs cleared, TLBs flushed, then pages and tables
+ * freed.  The caller holds the mmap lock for writing.
+ */
+static void unmap_region(struct mm_struct *mm, struct vm_area_struct *vma,
+			 struct vm_area_struct *prev, unsigned long start,
+			 unsigned long end)
+{
+	struct vm_area_struct *next = prev ? prev->vm_next : mm->mmap;
+	struct mmu_gather tlb;
+
+	mmap_assert_write_locked(mm);
+	tlb_gather_mmu(&tlb, mm);
+	unmap_vmas(&tlb, vma, start, end);
+	free_pgtables(&tlb, vma, prev ? prev->vm_end : FIRST_USER_ADDRESS,
+		      next ? next->vm_start : USER_PGTABLES_CEILING);
+	tlb_finish_mmu(&tlb);
+}
+
+/*
  * Unmap [start, end), where vma is the first VMA that ends above start:
  * split the VMAs that straddle either end, take the range's VMAs out of the
- * tree, then account and free them (vms_gather_munmap_vmas and
- * vms_complete_munmap_vmas).
+ * tree, zap their pages and tables, then account and free them
+ * (vms_gather_munmap_vmas, vms_clear_ptes and vms_complete_munmap_vmas).
+ * A split does not touch the page tables: both halves keep using them.
  */
 static int do_vmi_align_munmap(struct mm_struct *mm, struct vm_area_struct *vma,
 			       unsigned long start, unsigned long end)
 {
-	struct vm_area_struct *next, *detached = NULL, **tail = &detached;
-	unsigned long nr_pages = 0, locked = 0, accounted = 0;
+	struct vm_area_struct *detached = NULL, **tail = &detached;
+	struct vm_area_struct *next, *prev, *last = NULL;
+	unsigned long locked = 0, accounted = 0;
 	int error;
 
 	if (start > vma->vm_start) {
@@ -148,6 +186,7 @@ static int do_vmi_align_munmap(struct mm_struct *mm, struct vm_area_struct *vma,
 		if (error)
 			return error;
 	}
+	prev = vma->vm_prev;
 	for (; vma && vma->vm_start < end; vma = next) {
 		if (vma->vm_end > end) {
 			error = __split_vma(vma, end, 0);
@@ -157,17 +196,19 @@ static int do_vmi_align_munmap(struct mm_struct *mm, struct vm_area_struct *vma,
 		next = vma->vm_next;
 		__vma_unlink(mm, vma);
 		mm->map_count--;
+		/* The detached VMAs form a list of their own. */
+		vma->vm_prev = last;
 		vma->vm_next = NULL;
-		*tail = vma;
+		*tail = last = vma;
 		tail = &vma->vm_next;
 	}
 
 	/* The range is out of the tree: the pages and tables go next. */
+	unmap_region(mm, detached, prev, start, end);
 	for (vma = detached; vma; vma = next) {
 		unsigned long pages = vma_pages(vma);
 
 		next = vma->vm_next;
-		nr_pages += pages;
 		if (vma->vm_flags & VM_LOCKED)
 			locked += pages;
 		if (vma->vm_flags & VM_ACCOUNT)
@@ -239,10 +280,12 @@ static struct vm_area_struct *mmap_new_vma(struct mm_struct *mm,
 	vma->vm_start = addr;
 	vma->vm_end = addr + len;
 	vma->vm_flags = vm_flags;
-	vma->vm_page_prot.pgprot = vm_flags & (VM_ACCESS_FLAGS | VM_SHARED);
+	vma->vm_page_prot = vm_get_page_prot(vm_flags);
 	vma->vm_pgoff = pgoff;
 	if (file) {
+		/* shmem_mmap(): every file of mmsim is a shmem file. */
 		vma->vm_file = get_file(file);
+		vma->vm_ops = &shmem_anon_vm_ops;
 	} else if (vm_flags & VM_SHARED) {
 		*errp = shmem_zero_setup(vma);
 		if (*errp)
@@ -323,6 +366,11 @@ static unsigned long mmap_region(struct mm_struct *mm, struct file *file,
 	return addr;
 
 unacct_new:
+	/*
+	 * The kernel unmap_region()s the new VMA here, since a driver's
+	 * ->mmap may have mapped pages already; mmsim's files (shmem) map
+	 * nothing at mmap time and the VMA was never linked: no PTE exists.
+	 */
 	if (vm_flags & VM_ACCOUNT)
 		vm_unacct_memory(pglen);
 	return error;
@@ -558,7 +606,7 @@ int setup_stack(struct mm_struct *mm, unsigned long stack_top,
 	vma->vm_start = start;
 	vma->vm_end = stack_top;
 	vma->vm_flags = VM_STACK_FLAGS;
-	vma->vm_page_prot.pgprot = VM_READ | VM_WRITE;
+	vma->vm_page_prot = vm_get_page_prot(VM_STACK_FLAGS);
 	vma->vm_pgoff = start >> PAGE_SHIFT;
 	err = vma_link(mm, vma);
 	if (err)

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * mprotect(2) (the kernel's mm/mprotect.c): change the access rights of a
- * range VMA by VMA, merging or splitting as the new flags require, and
- * keeping the commit charge of private writable memory right.
+ * range VMA by VMA, merging or splitting as the new flags require,
+ * keeping the commit charge of private writable memory right, and
+ * rewriting the PTEs already mapped (change_protection) so that the MMU
+ * enforces the new rights at once.
  */
 #include "mm/internal.h"
 
@@ -10,11 +12,105 @@
 #define PROT_SEM	0x8
 
 /*
- * Give [start, end) of vma the flags newflags (mprotect_fixup).  *pprev is
- * the VMA before the range on entry and the VMA holding the range on
+ * The new value of one mapped PTE: the rights of newprot, the pfn and the
+ * accessed/dirty bits of old.  A private mapping's PTE never becomes
+ * writable here (its vm_page_prot has no RW anyway): a write fault decides
+ * whether the page can be reused or must be copied.
+ */
+static pte_t mprotect_new_pte(pte_t old, pgprot_t newprot, bool private)
+{
+	pte_t new = pte_modify(old, newprot);
+
+	if (private)
+		new = pte_wrprotect(new);
+	return new;
+}
+
+/*
+ * Rewrite the PTEs of [addr, end), all in the table pmd points to
+ * (change_pte_range).  Takes the table's PTE lock: faults and zaps of the
+ * same table wait; only the MMU of another CPU may still set the accessed
+ * or dirty bit of an entry meanwhile, which the compare-and-swap keeps.
+ * Returns the number of entries changed.
+ */
+static long change_pte_range(struct mmu_gather *tlb,
+			     struct vm_area_struct *vma, pmd_t *pmd,
+			     unsigned long addr, unsigned long end,
+			     pgprot_t newprot, bool private)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;
+	pte_t *pte;
+	long pages = 0;
+
+	pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	if (!pte)
+		return 0;	/* the table went away: nothing mapped */
+	for (; addr < end; pte++, addr += PAGE_SIZE) {
+		pte_t old = ptep_get(pte), new;
+
+		/* PROT_NONE PTEs are present too; mmsim has no swap entries. */
+		if (!pte_present(old))
+			continue;
+		do {
+			new = mprotect_new_pte(old, newprot, private);
+			if (pte_same(new, old))
+				break;
+		} while (!__atomic_compare_exchange_n(&pte->pte, &old.pte,
+						      new.pte, false,
+						      __ATOMIC_ACQ_REL,
+						      __ATOMIC_ACQUIRE));
+		if (pte_same(new, old))
+			continue;
+		tlb_flush_pte_range(tlb, addr, PAGE_SIZE);
+		pages++;
+	}
+	pte_unmap_unlock(pte - 1, ptl);
+	return pages;
+}
+
+/*
+ * Give the mapped pages of [start, end) of vma the rights of newflags
+ * (change_protection): walk the page tables without allocating any, and
+ * rewrite every mapped PTE under its table's lock.  The pfns stay; the
+ * changed translations are queued on tlb, which the caller flushes
+ * (tlb_finish_mmu) before mprotect returns.  Returns the number of PTEs
+ * changed.  The caller holds the mmap lock for writing.
+ */
+long change_protection(struct mmu_gather *tlb, struct vm_area_struct *vma,
+		       unsigned long start, unsigned long end,
+		       unsigned long newflags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	pgprot_t newprot = vm_get_page_prot(newflags);
+	bool private = !(newflags & VM_SHARED);
+	unsigned long addr, next;
+	long pages = 0;
+
+	mmap_assert_write_locked(mm);
+	VM_BUG_ON(start < vma->vm_start || end > vma->vm_end || start >= end);
+	for (addr = start; addr < end; addr = next) {
+		pmd_t *pmd;
+
+		next = (addr + PMD_SIZE) & PMD_MASK;
+		if (!next || next > end)
+			next = end;
+		pmd = mm_find_pmd(mm, addr);
+		if (!pmd || pmd_none(pmdp_get(pmd)))
+			continue;
+		pages += change_pte_range(tlb, vma, pmd, addr, next, newprot,
+					  private);
+	}
+	return pages;
+}
+
+/*
+ * Give [start, end) of vma the flags newflags (mprotect_fixup), and its
+ * mapped pages the matching rights (their flush is queued on tlb).  *pprev
+ * is the VMA before the range on entry and the VMA holding the range on
  * return.  The caller holds the mmap lock for writing.
  */
-static int mprotect_fixup(struct vm_area_struct *vma,
+static int mprotect_fixup(struct mmu_gather *tlb, struct vm_area_struct *vma,
 			  struct vm_area_struct **pprev, unsigned long start,
 			  unsigned long end, unsigned long newflags)
 {
@@ -59,8 +155,8 @@ static int mprotect_fixup(struct vm_area_struct *vma,
 	*pprev = vma;
 
 	vma->vm_flags = newflags;
-	vma->vm_page_prot.pgprot = newflags & (VM_ACCESS_FLAGS | VM_SHARED);
-	/* change_protection() of the PTEs goes here with page tables. */
+	vma->vm_page_prot = vm_get_page_prot(newflags);
+	change_protection(tlb, vma, start, end, newflags);
 
 	if ((oldflags & VM_ACCOUNT) && !(newflags & VM_ACCOUNT))
 		vm_unacct_memory(nrpages);
@@ -74,9 +170,13 @@ static int mprotect_fixup(struct vm_area_struct *vma,
 	return 0;
 }
 
-/* The walk of do_mprotect_pkey() over the VMAs of [start, end). */
-static int mprotect_range(struct mm_struct *mm, unsigned long start,
-			  unsigned long end, unsigned long prot)
+/*
+ * The walk of do_mprotect_pkey() over the VMAs of [start, end).  The PTEs
+ * changed are gathered in tlb, which the caller flushes.
+ */
+static int mprotect_range(struct mmu_gather *tlb, struct mm_struct *mm,
+			  unsigned long start, unsigned long end,
+			  unsigned long prot)
 {
 	struct vm_area_struct *vma, *prev;
 	unsigned long nstart, tmp, newflags;
@@ -98,7 +198,7 @@ static int mprotect_range(struct mm_struct *mm, unsigned long start,
 		if ((newflags & ~(newflags >> 4)) & VM_ACCESS_FLAGS)
 			return -EACCES;
 		tmp = min(vma->vm_end, end);
-		error = mprotect_fixup(vma, &prev, nstart, tmp, newflags);
+		error = mprotect_fixup(tlb, vma, &prev, nstart, tmp, newflags);
 		if (error)
 			return error;
 		tmp = prev->vm_end;
@@ -117,6 +217,7 @@ int sys_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
 		 unsigned long prot)
 {
 	const unsigned long grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+	struct mmu_gather tlb;
 	unsigned long end;
 	int error;
 
@@ -137,7 +238,14 @@ int sys_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len,
 		return -EINVAL;	/* PROT_GROWSDOWN: not modelled */
 
 	mmap_write_lock(mm);
-	error = mprotect_range(mm, start, end, prot);
+	/*
+	 * One gather for the whole range: every translation that lost a
+	 * right is flushed from every TLB before mprotect returns, on
+	 * success or failure alike.
+	 */
+	tlb_gather_mmu(&tlb, mm);
+	error = mprotect_range(&tlb, mm, start, end, prot);
+	tlb_finish_mmu(&tlb);
 	mmap_write_unlock(mm);
 	return error;
 }

@@ -19,8 +19,10 @@
  *			(MREMAP_MAYMOVE) to where get_unmapped_area() says.
  *
  * A move copies the VMA (copy_vma(), which may merge the copy into a
- * neighbour of the destination), would move the page tables, then unmaps
- * the source, or with MREMAP_DONTUNMAP leaves it mapped but empty.
+ * neighbour of the destination), moves the PTEs (move_page_tables()), then
+ * unmaps the source, or with MREMAP_DONTUNMAP leaves it mapped but empty.
+ * A shrink unmaps the tail through the munmap path; a growth in place
+ * maps nothing (the new part faults in, or is populated if VM_LOCKED).
  *
  * Commit accounting (VM_ACCOUNT) is charged up front for what the call adds
  * (the growth, or all of new_len when the source stays mapped).  The unmap
@@ -242,13 +244,111 @@ static void unmap_source_vma(struct vma_remap_struct *vrm)
 }
 
 /*
+ * Move the PTEs of [old_addr, old_end), which lie in one PTE table, to
+ * new_addr on, which lie in one PTE table too (move_ptes).  The old
+ * table's lock is taken first, then the new one's if it is another table:
+ * a fault on either range waits for the move.  A page keeps its index and
+ * mapping; only the entry moves, with its rights and A/D bits.  Any TLB
+ * may still hold the old translations, so they are flushed before the
+ * old lock is dropped: a fault that finds the old PTE none must not race
+ * a CPU still writing to the page through its TLB.
+ */
+static void move_ptes(struct vm_area_struct *vma, pmd_t *old_pmd,
+		      unsigned long old_addr, unsigned long old_end,
+		      pmd_t *new_pmd, unsigned long new_addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long start = old_addr;
+	spinlock_t *old_ptl, *new_ptl;
+	pte_t *old_pte, *new_pte;
+	bool force_flush = false;
+
+	old_pte = pte_offset_map_lock(mm, old_pmd, old_addr, &old_ptl);
+	if (!old_pte)
+		return;		/* no table any more: nothing to move */
+	new_pte = pte_offset_map(new_pmd, new_addr);
+	new_ptl = pte_lockptr(mm, pmdp_get(new_pmd));
+	if (new_ptl != old_ptl)
+		spin_lock(new_ptl);
+
+	for (; old_addr < old_end; old_pte++, old_addr += PAGE_SIZE,
+	     new_pte++, new_addr += PAGE_SIZE) {
+		pte_t pte;
+
+		if (pte_none(ptep_get(old_pte)))
+			continue;
+		/* Atomically: the MMU may still set A/D through the old one. */
+		pte = ptep_get_and_clear(mm, old_addr, old_pte);
+		/* Present (PROT_NONE too): a TLB may hold the old one. */
+		if (pte_present(pte))
+			force_flush = true;
+		VM_WARN_ON(!pte_none(ptep_get(new_pte)));
+		set_pte_at(mm, new_addr, new_pte, pte);
+	}
+
+	if (force_flush)
+		flush_tlb_range(vma, start, old_end);
+	if (new_ptl != old_ptl)
+		spin_unlock(new_ptl);
+	pte_unmap(new_pte - 1);
+	pte_unmap_unlock(old_pte - 1, old_ptl);
+}
+
+/*
+ * Move the PTEs of [old_addr, old_addr + len) of vma to new_addr in
+ * new_vma (move_page_tables), in chunks that stay inside one PMD on both
+ * sides.  The destination's tables are allocated as needed; a chunk whose
+ * source has no PTE table is skipped.  Returns the bytes handled: len, or
+ * less if a table could not be allocated (the caller then moves the
+ * entries back and fails with -ENOMEM).  The caller holds the mmap lock
+ * for writing; both VMAs belong to the same mm.
+ */
+unsigned long move_page_tables(struct vm_area_struct *vma,
+			       unsigned long old_addr,
+			       struct vm_area_struct *new_vma,
+			       unsigned long new_addr, unsigned long len)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long extent, next, old_end = old_addr + len;
+	pmd_t *old_pmd, *new_pmd;
+
+	mmap_assert_write_locked(mm);
+	VM_BUG_ON(new_vma->vm_mm != mm);
+	for (; old_addr < old_end; old_addr += extent, new_addr += extent) {
+		/* Wrapping to 0 at the top still gives the right extent. */
+		next = (old_addr + PMD_SIZE) & PMD_MASK;
+		extent = next - old_addr;
+		if (extent > old_end - old_addr)
+			extent = old_end - old_addr;
+		next = (new_addr + PMD_SIZE) & PMD_MASK;
+		if (extent > next - new_addr)
+			extent = next - new_addr;
+
+		old_pmd = mm_find_pmd(mm, old_addr);
+		if (!old_pmd || pmd_none(pmdp_get(old_pmd)))
+			continue;
+		new_pmd = mm_alloc_pmd(mm, new_addr);
+		if (!new_pmd)
+			break;
+		if (pmd_none(pmdp_get(new_pmd)) && __pte_alloc(mm, new_pmd))
+			break;
+		move_ptes(vma, old_pmd, old_addr, old_addr + extent, new_pmd,
+			  new_addr);
+	}
+	return len + old_addr - old_end;
+}
+
+/*
  * Copy the source VMA's range to new_addr (a new VMA, or a neighbour of
  * the destination grown over it) and move what it maps.  copy_vma() may
  * merge the copy into the source itself (an anonymous VMA never faulted
  * has no pgoff to keep), in which case vrm->vma follows it.
  *
- * Returns 0 with *new_vma_ptr set, or -ENOMEM (nothing done, the charge
- * given back).
+ * Returns 0 with *new_vma_ptr set; -ENOMEM with *new_vma_ptr NULL
+ * (nothing done, the charge given back); or -ENOMEM with *new_vma_ptr set
+ * when the page tables could not all be moved: the entries moved are then
+ * moved back, and vrm describes the copy, for the caller to unmap instead
+ * of the source.
  */
 static int copy_vma_and_data(struct vma_remap_struct *vrm,
 			     struct vm_area_struct **new_vma_ptr)
@@ -256,6 +356,7 @@ static int copy_vma_and_data(struct vma_remap_struct *vrm,
 	struct vm_area_struct *vma = vrm->vma, *new_vma;
 	pgoff_t new_pgoff = vma->vm_pgoff +
 			    ((vrm->addr - vma->vm_start) >> PAGE_SHIFT);
+	unsigned long moved_len;
 	bool need_rmap_locks;
 
 	new_vma = copy_vma(&vma, vrm->new_addr, vrm->new_len, new_pgoff,
@@ -268,11 +369,24 @@ static int copy_vma_and_data(struct vma_remap_struct *vrm,
 	vrm->vma = vma;
 
 	/*
-	 * The page tables of [addr, addr + old_len) move to new_vma here
-	 * (move_page_tables()) once mmsim has page tables.  A short move is
-	 * then undone (the entries moved back) and the copy unmapped instead
-	 * of the source, with the error returned from move_vma().
+	 * need_rmap_locks orders the move against rmap walkers in the
+	 * kernel; mmsim has none (no reclaim, no migration), and a fault on
+	 * either range waits on the PTE locks that move_ptes() holds.
 	 */
+	moved_len = move_page_tables(vma, vrm->addr, new_vma, vrm->new_addr,
+				     vrm->old_len);
+	if (moved_len < vrm->old_len) {
+		/*
+		 * Move back what moved: the source's tables are all still
+		 * there.  Then the copy is what gets unmapped.
+		 */
+		move_page_tables(new_vma, vrm->new_addr, vma, vrm->addr,
+				 moved_len);
+		vrm->vma = new_vma;
+		vrm->old_len = vrm->new_len;
+		vrm->addr = vrm->new_addr;
+		return -ENOMEM;
+	}
 	return 0;
 }
 
