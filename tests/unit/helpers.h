@@ -472,4 +472,73 @@ static inline void __assert_unchanged(struct mm_struct *mm,
 /* mm is exactly as take_snapshot() saw it (and valid); frees the snapshot. */
 #define assert_unchanged(mm, s)	__assert_unchanged(mm, s, __FILE__, __LINE__)
 
+
+/* --- accesses through the MMU -------------------------------------------- */
+
+/* Load the word at addr as mm's task on this CPU; *sig gets the signal. */
+static inline unsigned long load_ul(struct mm_struct *mm, unsigned long addr,
+				    int *sig)
+{
+	unsigned long v = 0;
+
+	mmsim_switch_mm(mm);
+	*sig = mmsim_load(addr, &v, sizeof(v));
+	return v;
+}
+
+/* Store v at addr as mm's task; returns 0 or the signal. */
+static inline int store_ul(struct mm_struct *mm, unsigned long addr,
+			   unsigned long v)
+{
+	mmsim_switch_mm(mm);
+	return mmsim_store(addr, &v, sizeof(v));
+}
+
+/* The value at addr, which must be readable. */
+static inline unsigned long __read_ul(struct mm_struct *mm, unsigned long addr,
+				      const char *file, int line)
+{
+	int sig;
+	unsigned long v = load_ul(mm, addr, &sig);
+
+	_assert_int_equal(sig, 0, file, line);
+	return v;
+}
+#define read_ul(mm, addr)	__read_ul(mm, addr, __FILE__, __LINE__)
+
+/* Write v at addr, which must be writable. */
+#define write_ul(mm, addr, v)	assert_int_equal(store_ul(mm, addr, v), 0)
+
+/* The PTE of addr (read without locks: the tests run alone), or none. */
+static inline pte_t pte_of(struct mm_struct *mm, unsigned long addr)
+{
+	pmd_t *pmd = mm_find_pmd(mm, addr);
+
+	if (!pmd || !pmd_present(pmdp_get(pmd)))
+		return (pte_t){ 0 };
+	return ptep_get(pte_offset_kernel(pmdp_get(pmd), addr));
+}
+
+/*
+ * A test with a small RAM (1024 frames), for running out of memory; the
+ * RAM goes back to 64 MiB afterwards.  The CPU leaves the mm first.
+ */
+static inline int small_ram_setup(void **state)
+{
+	mmsim_switch_mm(NULL);
+	if (mem_init(4UL << 20, 0))
+		return -1;
+	return mm_setup(state);
+}
+
+static inline int small_ram_teardown(void **state)
+{
+	int ret;
+
+	mmsim_switch_mm(NULL);
+	ret = mm_teardown(state);
+	mem_init(64UL << 20, 0);
+	return ret;
+}
+
 #endif /* MMSIM_TESTS_UNIT_HELPERS_H */

@@ -15,33 +15,6 @@
 #define RW	(PROT_READ | PROT_WRITE)
 #define ANON	(MAP_PRIVATE | MAP_ANONYMOUS)
 
-static unsigned long load_ul(struct mm_struct *mm, unsigned long addr, int *sig)
-{
-	unsigned long v = 0;
-
-	mmsim_switch_mm(mm);
-	*sig = mmsim_load(addr, &v, sizeof(v));
-	return v;
-}
-
-static int store_ul(struct mm_struct *mm, unsigned long addr, unsigned long v)
-{
-	mmsim_switch_mm(mm);
-	return mmsim_store(addr, &v, sizeof(v));
-}
-
-/* The PTE of addr, or an empty one. */
-static pte_t pte_of(struct mm_struct *mm, unsigned long addr)
-{
-	pmd_t *pmd = mm_find_pmd(mm, addr);
-	pte_t *pte;
-
-	if (!pmd || !pmd_present(pmdp_get(pmd)))
-		return (pte_t){ 0 };
-	pte = pte_offset_kernel(pmdp_get(pmd), addr);
-	return ptep_get(pte);
-}
-
 /* --- fault kinds ------------------------------------------------------------ */
 
 /* Read, then write, then read back: zero page, COW from it, data. */
@@ -324,22 +297,6 @@ static void test_oom_kills_task_not_simulator(void **state)
 	assert_int_equal(load_ul(mm, PG(B, 0), &sig), 0);
 	unmap_pages(mm, B, 0, npages);
 	assert_int_equal(store_ul(mm, PG(B, 0), 1), SIGSEGV);
-}
-
-static int small_ram_setup(void **state)
-{
-	mmsim_switch_mm(NULL);
-	if (mem_init(4UL << 20, 0))	/* 1024 frames */
-		return -1;
-	return mm_setup(state);
-}
-
-static int small_ram_teardown(void **state)
-{
-	int ret = mm_teardown(state);
-
-	mem_init(64UL << 20, 0);
-	return ret;
 }
 
 int main(void)

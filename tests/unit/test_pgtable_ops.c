@@ -19,46 +19,6 @@
 
 /* --- helpers -------------------------------------------------------------- */
 
-static unsigned long load_ul(struct mm_struct *mm, unsigned long addr, int *sig)
-{
-	unsigned long v = 0;
-
-	mmsim_switch_mm(mm);
-	*sig = mmsim_load(addr, &v, sizeof(v));
-	return v;
-}
-
-static int store_ul(struct mm_struct *mm, unsigned long addr, unsigned long v)
-{
-	mmsim_switch_mm(mm);
-	return mmsim_store(addr, &v, sizeof(v));
-}
-
-/* The value at addr, which must be readable. */
-static unsigned long __read_ul(struct mm_struct *mm, unsigned long addr,
-			       const char *file, int line)
-{
-	int sig;
-	unsigned long v = load_ul(mm, addr, &sig);
-
-	_assert_int_equal(sig, 0, file, line);
-	return v;
-}
-#define read_ul(mm, addr)	__read_ul(mm, addr, __FILE__, __LINE__)
-
-/* Write v at addr, which must be writable. */
-#define write_ul(mm, addr, v)	assert_int_equal(store_ul(mm, addr, v), 0)
-
-/* The PTE of addr (read without locks: the tests run alone), or none. */
-static pte_t pte_of(struct mm_struct *mm, unsigned long addr)
-{
-	pmd_t *pmd = mm_find_pmd(mm, addr);
-
-	if (!pmd || !pmd_present(pmdp_get(pmd)))
-		return (pte_t){ 0 };
-	return ptep_get(pte_offset_kernel(pmdp_get(pmd), addr));
-}
-
 /* Is there a PTE table for addr at all? */
 static bool has_pte_table(struct mm_struct *mm, unsigned long addr)
 {
@@ -744,24 +704,6 @@ static void validate_catches_bad_ptes(void **state)
 
 	assert_pages_valid(mm);
 	unmap_pages(mm, B, 0, 1);
-}
-
-static int small_ram_setup(void **state)
-{
-	mmsim_switch_mm(NULL);
-	if (mem_init(4UL << 20, 0))	/* 1024 frames */
-		return -1;
-	return mm_setup(state);
-}
-
-static int small_ram_teardown(void **state)
-{
-	int ret;
-
-	mmsim_switch_mm(NULL);
-	ret = mm_teardown(state);
-	mem_init(64UL << 20, 0);
-	return ret;
 }
 
 /* Tests that switch to their mm leave no CPU on it for the teardown. */
