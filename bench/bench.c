@@ -25,6 +25,8 @@ static const struct bench_workload workloads[] = {
 	  true, bench_mmap1 },
 	{ "find_vma", "find_vma() with 10 and with 65,530 VMAs (ns/lookup)",
 	  false, bench_find_vma },
+	{ "page_fault1", "map 128 MiB anonymous, write a byte per page, unmap "
+	  "(faults/s)", true, bench_page_fault1 },
 };
 
 #define NR_WORKLOADS	(sizeof(workloads) / sizeof(workloads[0]))
@@ -330,14 +332,15 @@ static unsigned int start_threads(struct bench_thread *t, pthread_t *tid,
 
 /* Join the started threads; returns the first error. */
 static int join_threads(struct bench_thread *t, pthread_t *tid,
-			unsigned int n, unsigned long long *ops)
+			unsigned int n, struct bench_tally *tally)
 {
 	unsigned int i;
 	int err = 0;
 
 	for (i = 0; i < n; i++) {
 		pthread_join(tid[i], NULL);
-		*ops += t[i].ops;
+		tally->ops += t[i].ops;
+		tally->faults += t[i].faults;
 		if (t[i].error && !err)
 			err = t[i].error;
 	}
@@ -386,7 +389,7 @@ int bench_run_threads(unsigned int cpus, double seconds,
 	if (started == cpus)
 		sleep_until(t0 + seconds);
 	atomic_store_explicit(&stop, true, memory_order_relaxed);
-	err = join_threads(t, tid, started, &tally->ops);
+	err = join_threads(t, tid, started, tally);
 	tally->seconds += bench_now() - t0;
 	free(t);
 	free(tid);
@@ -446,10 +449,10 @@ static void report_table(const struct bench_result *r)
 	unsigned int i;
 
 	if (!header_shown)
-		printf("%-10s %-10s %5s %9s %12s %14s\n", "workload",
+		printf("%-12s %-10s %5s %9s %12s %14s\n", "workload",
 		       "strategy", "cpus", "seconds", "ops", "ops/s");
 	header_shown = true;
-	printf("%-10s %-10s %5u %9.3f %12llu %14.1f", r->workload,
+	printf("%-12s %-10s %5u %9.3f %12llu %14.1f", r->workload,
 	       r->strategy, r->cpus, r->seconds, r->ops,
 	       bench_rate(r->ops, r->seconds));
 	if (r->faults)

@@ -40,6 +40,7 @@ struct bench_workload {
 
 int bench_mmap1(const struct bench_opts *opts);		/* mmap1.c */
 int bench_find_vma(const struct bench_opts *opts);	/* find_vma.c */
+int bench_page_fault1(const struct bench_opts *opts);	/* page_fault1.c */
 
 struct bench_abort {
 	const char *reason;
@@ -74,6 +75,7 @@ struct bench_thread {
 	void *arg;
 	int error;
 	unsigned long long ops;
+	unsigned long long faults;	/* set by loops that count faults */
 	const atomic_bool *go, *stop;
 	unsigned long long (*loop)(struct bench_thread *t);
 };
@@ -86,13 +88,14 @@ static inline bool bench_should_stop(const struct bench_thread *t)
 /* What timed runs add up to, over the rounds. */
 struct bench_tally {
 	unsigned long long ops;
+	unsigned long long faults;	/* the threads' ->faults */
 	double seconds;
 };
 
 /*
  * Run loop on cpus threads for about seconds, each given arg; adds the
- * operations and the elapsed time to *tally.  Returns 0 or the first
- * thread's negative errno.
+ * operations, the faults and the elapsed time to *tally.  Returns 0 or
+ * the first thread's negative errno.
  */
 int bench_run_threads(unsigned int cpus, double seconds,
 		      unsigned long long (*loop)(struct bench_thread *t),

@@ -7,11 +7,14 @@
 #include <string.h>
 
 #include "commands.h"
+#include "stress.h"
 
 static const struct mmsim_command commands[] = {
 	{ "replay", "replay an operation script from stdin", cmd_replay },
 	{ "gen-script", "print a seeded random operation script", cmd_gen_script },
 	{ "bench", "run a benchmark workload", cmd_bench },
+	{ "stress", "stress the fault machinery, check data and invariants",
+	  cmd_stress },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mmsim stress [--strategy NAME] [--cpus N] [--seconds S] [--seed N]
+ *		[--mutant NAME]
+ *
+ * The command around the stress engine (sim/stress.c): options, the
+ * watchdog, and the contract of architecture.md: the last line is
+ * SUCCESS (exit 0) or "FAILURE: <what was caught>" (exit 1); a hang ends
+ * with a FAILURE line from the watchdog and exit status 3.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mmsim/cpu.h>
+#include <mmsim/mutant.h>
+
+#include "commands.h"
+#include "stress.h"
+
+#define STRESS_DEFAULT_CPUS	4
+#define STRESS_DEFAULT_SECONDS	5.0
+#define STRESS_SECONDS_MAX	86400.0
+/* A CPU that waits longer than this in one wait loop is deadlocked. */
+#define STRESS_WATCHDOG_MS	2000
+
+static const char *const stress_strategies[] = { "classic" };
+
+#define NR_STRESS_STRATEGIES \
+	(sizeof(stress_strategies) / sizeof(stress_strategies[0]))
+
+static void list_mutants(FILE *out, int indent)
+{
+	for (int m = 0; m < NR_MUTANTS; m++)
+		fprintf(out, "%*s%-18s %s\n", indent, "",
+			mmsim_mutant_name(m), mmsim_mutant_help(m));
+}
+
+static void stress_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: mmsim stress [--strategy NAME] [--cpus N] "
+		"[--seconds S] [--seed N]\n"
+		"                    [--mutant NAME]\n\n"
+		"Simulated CPUs share one mm: workers write and check data\n"
+		"in regions they hand to each other, chaos CPUs map, unmap,\n"
+		"protect, move, zap, lock and fork under them.  Every 200 ms\n"
+		"all CPUs park and the mm's invariants are checked; at the\n"
+		"end every frame must be free again.  The last line is\n"
+		"SUCCESS or FAILURE: <what>.\n\n"
+		"  --strategy NAME  fault-handling strategy (default classic)\n"
+		"  --cpus N         simulated CPUs, 1..%d (default %d; about\n"
+		"                   half are workers, the others chaos)\n"
+		"  --seconds S      run time, fractions allowed (default %g)\n"
+		"  --seed N         seed of every CPU's decisions (default: "
+		"from the clock,\n"
+		"                   printed; the interleaving is not "
+		"reproducible)\n"
+		"  --mutant NAME    run a deliberately broken variant:\n",
+		NR_CPUS - 1, STRESS_DEFAULT_CPUS, STRESS_DEFAULT_SECONDS);
+	list_mutants(out, 19);
+	fprintf(out,
+		"  --help           show this help\n\n"
+		"Exit status: 0 SUCCESS, 1 FAILURE, 2 bad arguments, %d hang "
+		"(the watchdog\nended the run).\n", MMSIM_WATCHDOG_EXIT);
+}
+
+struct stress_args {
+	struct stress_opts o;
+	const char *mutant;
+	bool seeded;
+};
+
+static int parse_ulong(const char *s, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	double v;
+	char *end;
+
+	if (!*s || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < 0.001 ||
+	    v > STRESS_SECONDS_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Apply the value of option n; 0 or -1 (said why). */
+static int apply_value(struct stress_args *a, int n, const char *val)
+{
+	unsigned long v;
+
+	switch (n) {
+	case 0:
+		a->o.strategy = val;
+		return 0;
+	case 1:
+		if (parse_ulong(val, 1, NR_CPUS - 1, &v))
+			break;
+		a->o.cpus = v;
+		return 0;
+	case 2:
+		if (parse_seconds(val, &a->o.seconds))
+			break;
+		return 0;
+	case 3:
+		if (parse_ulong(val, 0, ~0UL, &a->o.seed))
+			break;
+		a->seeded = true;
+		return 0;
+	default:
+		a->mutant = val;
+		return 0;
+	}
+	fprintf(stderr, "mmsim stress: bad value '%s' for %s\n", val,
+		n == 1 ? "--cpus" : n == 2 ? "--seconds" : "--seed");
+	return -1;
+}
+
+/* An option with a value at argv[*i]: 0 taken, 1 none of them, -1 bad. */
+static int parse_valued(struct stress_args *a, int argc, char **argv, int *i)
+{
+	static const char *const names[] = {
+		"--strategy", "--cpus", "--seconds", "--seed", "--mutant",
+	};
+	const int nr = sizeof(names) / sizeof(names[0]);
+	bool missing = false;
+	const char *val;
+
+	for (int n = 0; n < nr; n++) {
+		val = option_value(argc, argv, i, names[n], &missing);
+		if (missing) {
+			fprintf(stderr, "mmsim stress: %s needs a value\n",
+				names[n]);
+			return -1;
+		}
+		if (val)
+			return apply_value(a, n, val);
+	}
+	return 1;
+}
+
+/* 0 to run; -1 to stop with exit status *status (0 after --help). */
+static int parse_args(struct stress_args *a, int argc, char **argv,
+		      int *status)
+{
+	for (int i = 1; i < argc; i++) {
+		int ret;
+
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			stress_usage(stdout);
+			*status = 0;
+			return -1;
+		}
+		ret = parse_valued(a, argc, argv, &i);
+		if (ret < 0)
+			goto bad;
+		if (ret > 0) {
+			fprintf(stderr, "mmsim stress: unknown argument '%s'\n",
+				argv[i]);
+			goto bad;
+		}
+	}
+	return 0;
+bad:
+	fputc('\n', stderr);
+	stress_usage(stderr);
+	*status = 2;
+	return -1;
+}
+
+static int check_choices(const struct stress_args *a)
+{
+	size_t i;
+
+	for (i = 0; i < NR_STRESS_STRATEGIES; i++)
+		if (!strcmp(a->o.strategy, stress_strategies[i]))
+			break;
+	if (i == NR_STRESS_STRATEGIES) {
+		fprintf(stderr, "mmsim stress: unknown strategy '%s' (known:",
+			a->o.strategy);
+		for (i = 0; i < NR_STRESS_STRATEGIES; i++)
+			fprintf(stderr, " %s", stress_strategies[i]);
+		fprintf(stderr, ")\n");
+		return -1;
+	}
+	if (a->mutant && mmsim_set_mutant(a->mutant)) {
+		fprintf(stderr, "mmsim stress: unknown mutant '%s'; the "
+			"mutants are:\n", a->mutant);
+		list_mutants(stderr, 2);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A BUG_ON() aborts the process, a corrupted structure may crash it: the
+ * run must still end with a FAILURE line.  The lines are prepared before,
+ * the handler only writes.  A signal that already has a handler (a
+ * sanitizer's) keeps it: its report is worth more than our line.
+ */
+static const struct {
+	int sig;
+	const char *what;
+} crash_signals[] = {
+	{ SIGABRT, "SIGABRT (a kernel BUG or an assertion, see stderr)" },
+	{ SIGSEGV, "SIGSEGV (the simulator itself crashed)" },
+	{ SIGBUS, "SIGBUS (the simulator itself crashed)" },
+	{ SIGILL, "SIGILL (the simulator itself crashed)" },
+	{ SIGFPE, "SIGFPE (the simulator itself crashed)" },
+};
+
+#define NR_CRASH_SIGNALS (sizeof(crash_signals) / sizeof(crash_signals[0]))
+
+static char crash_line[NR_CRASH_SIGNALS][160];
+
+static void stress_crashed(int sig)
+{
+	for (size_t i = 0; i < NR_CRASH_SIGNALS; i++) {
+		if (crash_signals[i].sig == sig) {
+			ssize_t ret = write(1, crash_line[i],
+					    strlen(crash_line[i]));
+			(void)ret;
+		}
+	}
+	_exit(1);
+}
+
+static void catch_crashes(unsigned long seed)
+{
+	struct sigaction sa = { .sa_handler = stress_crashed }, old;
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NR_CRASH_SIGNALS; i++) {
+		snprintf(crash_line[i], sizeof(crash_line[i]),
+			 "FAILURE: crash: %s (seed %lu)\n",
+			 crash_signals[i].what, seed);
+		if (sigaction(crash_signals[i].sig, NULL, &old) ||
+		    old.sa_handler != SIG_DFL)
+			continue;
+		sigaction(crash_signals[i].sig, &sa, NULL);
+	}
+}
+
+static double rate(unsigned long long n, double seconds)
+{
+	return seconds > 0 ? n / seconds : 0;
+}
+
+static void print_stats(const struct stress_stats *st)
+{
+	printf("stress: %.2f s: %llu faults (%.0f/s), %llu ops (%.0f/s): "
+	       "%llu stores, %llu loads, %llu syscalls, %llu forks\n",
+	       st->seconds, st->faults, rate(st->faults, st->seconds),
+	       st->ops, rate(st->ops, st->seconds), st->stores, st->loads,
+	       st->syscalls, st->forks);
+	printf("stress: %llu region handovers, %llu stores refused by "
+	       "read-only, %llu quiescent checks passed\n", st->migrations,
+	       st->segv_expected, st->quiescent);
+}
+
+int cmd_stress(int argc, char **argv)
+{
+	struct stress_args a = {
+		.o = { .strategy = "classic", .cpus = STRESS_DEFAULT_CPUS,
+		       .seconds = STRESS_DEFAULT_SECONDS },
+	};
+	struct stress_stats st;
+	char why[640];
+	int status, err;
+
+	if (parse_args(&a, argc, argv, &status))
+		return status;
+	if (check_choices(&a))
+		return 2;
+	if (!a.seeded)
+		a.o.seed = (unsigned long)time(NULL) ^
+			   ((unsigned long)getpid() << 16);
+	a.o.progress = isatty(2);
+
+	printf("stress: strategy %s, %u CPUs (%u workers, %u chaos), %g s, "
+	       "seed %lu, mutant %s\n", a.o.strategy, a.o.cpus,
+	       (a.o.cpus + 1) / 2, a.o.cpus / 2, a.o.seconds, a.o.seed,
+	       mmsim_mutant_name(mmsim_mutant));
+	/* The watchdog _exit()s: what is printed must be out already. */
+	fflush(stdout);
+	catch_crashes(a.o.seed);
+	err = mmsim_watchdog_start(STRESS_WATCHDOG_MS);
+	if (err) {
+		printf("FAILURE: set-up: watchdog: %s\n", strerror(-err));
+		return 1;
+	}
+	status = stress_run(&a.o, &st, why, sizeof(why));
+	mmsim_watchdog_stop();
+	print_stats(&st);
+	if (status) {
+		printf("FAILURE: %s (seed %lu)\n", why, a.o.seed);
+		return 1;
+	}
+	printf("SUCCESS\n");
+	if (fflush(stdout)) {
+		perror("mmsim stress: stdout");
+		return 1;
+	}
+	return 0;
+}

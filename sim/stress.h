@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmsim stress: simulated CPUs hammer one mm with accesses, system calls
+ * and forks, and check the data they read; quiescent points check the
+ * mm's invariants; the end checks that every frame came back.
+ *
+ * The decisions of each CPU come from --seed (reproducible); the
+ * interleaving of the CPUs does not (they are free-running threads).
+ */
+#ifndef MMSIM_SIM_STRESS_H
+#define MMSIM_SIM_STRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct stress_opts {
+	const char *strategy;
+	unsigned int cpus;		/* simulated CPUs running the mm */
+	double seconds;
+	unsigned long seed;
+	bool progress;			/* a status line on stderr */
+};
+
+struct stress_stats {
+	unsigned int workers, chaos;
+	double seconds;			/* measured */
+	unsigned long long ops;		/* loads, stores, system calls */
+	unsigned long long faults;	/* the CPUs' nr_faults */
+	unsigned long long stores, loads;
+	unsigned long long syscalls;
+	unsigned long long migrations;	/* regions handed over */
+	unsigned long long forks;
+	unsigned long long segv_expected; /* stores refused by read-only */
+	unsigned long long quiescent;	/* invariant checks passed */
+};
+
+/*
+ * Run the stress test.  Returns 0 when nothing was caught; 1 with a
+ * one-line description of the first problem in why.  A hang does not
+ * return: the watchdog (or the stress run's own deadline) ends the
+ * process with MMSIM_WATCHDOG_EXIT after printing a FAILURE line.
+ */
+int stress_run(const struct stress_opts *opts, struct stress_stats *stats,
+	       char *why, size_t why_size);
+
+int cmd_stress(int argc, char **argv);		/* sim/cmd_stress.c */
+
+#endif /* MMSIM_SIM_STRESS_H */
