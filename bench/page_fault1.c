@@ -267,7 +267,8 @@ int bench_page_fault1(const struct bench_opts *opts)
 			NR_CPUS - 1);
 		return 2;
 	}
-	err = mem_init(ram, 0);
+	/* Freed frames unpoisoned, as in a kernel without page poisoning. */
+	err = mem_init(ram, MEM_NO_POISON);
 	if (err) {
 		fprintf(stderr, "mmsim bench page_fault1: mem_init(%lu MiB): "
 			"%s\n", ram >> 20, strerror(-err));

@@ -110,6 +110,7 @@ enum {
  */
 struct anon_vma {
 	struct anon_vma *root;
+	struct rw_semaphore rwsem;	/* the root's: anon_vma_lock_write() */
 	atomic_int refcount;
 	unsigned long num_children;	/* anon_vmas forked from this one */
 	unsigned long num_active_vmas;	/* VMAs whose ->anon_vma is this */

@@ -64,6 +64,11 @@ struct page {
 
 /* mem_init flags */
 #define MEM_METADATA_ONLY	0x1u
+/*
+ * Do not poison freed frames (the kernel's default: page poisoning is a
+ * debug option).  For benchmarks; tests and stress runs keep poisoning.
+ */
+#define MEM_NO_POISON		0x2u
 
 /*
  * Create the simulated RAM: ram_bytes of frames (rounded down to pages).
@@ -147,7 +152,9 @@ static inline void ClearPageFlag(struct page *page, enum pageflags f)
 	__atomic_fetch_and(&page->flags, ~(1UL << f), __ATOMIC_RELAXED);
 }
 
-#define PageAnon(p)	(((unsigned long)(p)->mapping & PAGE_MAPPING_ANON) != 0)
+/* mapping changes under the PTE lock while others test it: READ_ONCE. */
+#define PageAnon(p)	(((unsigned long)__atomic_load_n(&(p)->mapping, \
+			  __ATOMIC_RELAXED) & PAGE_MAPPING_ANON) != 0)
 #define PageTable(p)	PageFlag((p), PG_table)
 #define PageAnonExclusive(p) PageFlag((p), PG_anon_exclusive)
 

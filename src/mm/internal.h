@@ -151,7 +151,8 @@ long vm_committed_pages(void);
 int __anon_vma_prepare(struct vm_area_struct *vma);
 static inline int anon_vma_prepare(struct vm_area_struct *vma)
 {
-	if (likely(vma->anon_vma))
+	/* Another CPU's fault may be setting it (under page_table_lock). */
+	if (likely(__atomic_load_n(&vma->anon_vma, __ATOMIC_ACQUIRE)))
 		return 0;
 	return __anon_vma_prepare(vma);
 }

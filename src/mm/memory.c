@@ -305,7 +305,12 @@ static bool wp_can_reuse_anon_page(struct page *page)
 {
 	if (PageAnonExclusive(page))
 		return true;
-	return page_mapcount(page) == 1 && page_ref_count(page) == 1;
+	/*
+	 * Acquire: pairs with the release of put_page(), so whatever the
+	 * last other user did with the page happens before we write to it.
+	 */
+	return page_mapcount(page) == 1 &&
+	       atomic_load_explicit(&page->_refcount, memory_order_acquire) == 1;
 }
 
 /*

@@ -146,7 +146,9 @@ unsigned long get_unmapped_area(struct mm_struct *mm, struct file *file,
  * only between the end of prev (floor) and the start of the VMA after the
  * range (ceiling): a table that also maps a neighbour stays.  The order is
  * the mmu_gather's: PTEs cleared, TLBs flushed, then pages and tables
- * freed.  The caller holds the mmap lock for writing.
+ * freed.  The caller holds the mmap lock (for reading after munmap's
+ * downgrade: the range is out of the tree, so no fault can reach it, and
+ * nothing can be mapped there until the lock is released).
  */
 static void unmap_region(struct mm_struct *mm, struct vm_area_struct *vma,
 			 struct vm_area_struct *prev, unsigned long start,
@@ -155,7 +157,7 @@ static void unmap_region(struct mm_struct *mm, struct vm_area_struct *vma,
 	struct vm_area_struct *next = prev ? prev->vm_next : mm->mmap;
 	struct mmu_gather tlb;
 
-	mmap_assert_write_locked(mm);
+	mmap_assert_locked(mm);
 	tlb_gather_mmu(&tlb, mm);
 	unmap_vmas(&tlb, vma, start, end);
 	free_pgtables(&tlb, vma, prev ? prev->vm_end : FIRST_USER_ADDRESS,
@@ -169,9 +171,13 @@ static void unmap_region(struct mm_struct *mm, struct vm_area_struct *vma,
  * tree, zap their pages and tables, then account and free them
  * (vms_gather_munmap_vmas, vms_clear_ptes and vms_complete_munmap_vmas).
  * A split does not touch the page tables: both halves keep using them.
+ * With unlock, the write lock is downgraded once the VMAs are out of the
+ * tree, so that faults elsewhere in the mm run while the pages are zapped,
+ * and released on success (as the kernel's munmap does).
  */
 static int do_vmi_align_munmap(struct mm_struct *mm, struct vm_area_struct *vma,
-			       unsigned long start, unsigned long end)
+			       unsigned long start, unsigned long end,
+			       bool unlock)
 {
 	struct vm_area_struct *detached = NULL, **tail = &detached;
 	struct vm_area_struct *next, *prev, *last = NULL;
@@ -203,21 +209,29 @@ static int do_vmi_align_munmap(struct mm_struct *mm, struct vm_area_struct *vma,
 		tail = &vma->vm_next;
 	}
 
-	/* The range is out of the tree: the pages and tables go next. */
-	unmap_region(mm, detached, prev, start, end);
-	for (vma = detached; vma; vma = next) {
+	/* The counters change under the write lock, before any downgrade. */
+	for (vma = detached; vma; vma = vma->vm_next) {
 		unsigned long pages = vma_pages(vma);
 
-		next = vma->vm_next;
 		if (vma->vm_flags & VM_LOCKED)
 			locked += pages;
 		if (vma->vm_flags & VM_ACCOUNT)
 			accounted += pages;
 		vm_stat_account(mm, vma->vm_flags, -(long)pages);
-		remove_vma(vma);
 	}
 	mm->locked_vm -= locked;
+	if (unlock)
+		mmap_write_downgrade(mm);
+
+	/* The range is out of the tree: the pages and tables go next. */
+	unmap_region(mm, detached, prev, start, end);
+	for (vma = detached; vma; vma = next) {
+		next = vma->vm_next;
+		remove_vma(vma);
+	}
 	vm_unacct_memory(accounted);
+	if (unlock)
+		mmap_read_unlock(mm);
 	return 0;
 
 undo:
@@ -231,7 +245,8 @@ undo:
 
 /*
  * Unmap [start, start + len) (do_vmi_munmap).  Returns 0 or -EINVAL /
- * -ENOMEM.  The caller holds the mmap lock for writing.
+ * -ENOMEM.  The caller holds the mmap lock for writing; with unlock, a
+ * return of 0 means the lock was released.
  */
 int do_vmi_munmap(struct mm_struct *mm, unsigned long start, size_t len,
 		  bool unlock)
@@ -247,9 +262,12 @@ int do_vmi_munmap(struct mm_struct *mm, unsigned long start, size_t len,
 	if (end == start)
 		return -EINVAL;
 	vma = find_vma_intersection(mm, start, end);
-	if (!vma)
+	if (!vma) {
+		if (unlock)
+			mmap_write_unlock(mm);
 		return 0;
-	return do_vmi_align_munmap(mm, vma, start, end);
+	}
+	return do_vmi_align_munmap(mm, vma, start, end, unlock);
 }
 
 int do_munmap(struct mm_struct *mm, unsigned long start, size_t len)
@@ -262,8 +280,9 @@ int sys_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	int ret;
 
 	mmap_write_lock(mm);
-	ret = do_vmi_munmap(mm, start, len, false);
-	mmap_write_unlock(mm);
+	ret = do_vmi_munmap(mm, start, len, true);
+	if (ret)
+		mmap_write_unlock(mm);
 	return ret;
 }
 

@@ -5,9 +5,19 @@
  * fault (or when mlock populates it), reusing a neighbour's when the two
  * could one day merge; splits clone the chain, merges hand it over.
  *
- * Callers hold the mmap lock: for writing when VMAs change, for reading in
- * the fault path (anon_vma_prepare).  The anon_vma lock of the kernel is not
- * modelled yet: nothing walks the rmap of a page concurrently (no reclaim).
+ * Locking, as in the kernel:
+ *   mmap lock		held by every caller: for writing when VMAs change,
+ *			for reading in the fault path (anon_vma_prepare).
+ *   mm->page_table_lock	serializes the faults of one mm that prepare
+ *			anon_vmas: it protects vma->anon_vma and
+ *			vma->anon_vma_chain against concurrent preparation.
+ *   anon_vma->root->rwsem	(anon_vma_lock_write) protects every anon_vma's
+ *			avc_list and counters under that root: a parent and
+ *			its forked children share them but hold different
+ *			mmap locks.
+ * The kernel takes the anon_vma lock before page_table_lock and finds the
+ * mergeable neighbour without either (racy reads it tolerates); mmsim finds
+ * it under page_table_lock, so it takes the anon_vma lock inside it.
  *
  * The second half keeps the map counts of struct page: how many PTEs map
  * a page (page->_mapcount + 1), which anon_vma (or file) it belongs to,
@@ -32,12 +42,23 @@ static struct anon_vma *anon_vma_alloc(void)
 
 	if (!anon_vma)
 		return NULL;
+	init_rwsem(&anon_vma->rwsem);
 	atomic_init(&anon_vma->refcount, 1);
 	anon_vma->root = anon_vma;
 	anon_vma->parent = anon_vma;
 	INIT_LIST_HEAD(&anon_vma->avc_list);
 	atomic_fetch_add(&anon_vma_count, 1);
 	return anon_vma;
+}
+
+static inline void anon_vma_lock_write(struct anon_vma *anon_vma)
+{
+	down_write(&anon_vma->root->rwsem);
+}
+
+static inline void anon_vma_unlock_write(struct anon_vma *anon_vma)
+{
+	up_write(&anon_vma->root->rwsem);
 }
 
 static void put_anon_vma(struct anon_vma *anon_vma)
@@ -111,40 +132,55 @@ struct anon_vma *find_mergeable_anon_vma(struct vm_area_struct *vma)
 
 /*
  * Attach an anon_vma to vma (first write fault of a private VMA).
- * Returns 0 or -ENOMEM.  The caller holds the mmap lock.
+ * Returns 0 or -ENOMEM.  The caller holds the mmap lock (for reading in a
+ * fault: other CPUs may prepare this VMA or its neighbours at the same
+ * time, hence page_table_lock).
  */
 int __anon_vma_prepare(struct vm_area_struct *vma)
 {
-	struct anon_vma *anon_vma, *allocated = NULL;
+	struct mm_struct *mm = vma->vm_mm;
+	struct anon_vma *anon_vma, *allocated;
 	struct anon_vma_chain *avc;
 
-	mmap_assert_locked(vma->vm_mm);
+	mmap_assert_locked(mm);
+	/* Allocate before the spinlock; most of the time we keep both. */
 	avc = anon_vma_chain_alloc();
-	if (!avc)
-		return -ENOMEM;
+	allocated = anon_vma_alloc();
+	if (!avc || !allocated)
+		goto out_enomem;
 
+	spin_lock(&mm->page_table_lock);
+	if (unlikely(vma->anon_vma))
+		goto out_raced;		/* another fault prepared it */
 	/* The anon_vma lives while a chain entry links it: no extra ref. */
 	anon_vma = find_mergeable_anon_vma(vma);
 	if (!anon_vma) {
-		anon_vma = allocated = anon_vma_alloc();
-		if (!anon_vma) {
-			free(avc);
-			return -ENOMEM;
-		}
+		anon_vma = allocated;
+		allocated = NULL;
 		anon_vma->num_children++;	/* self-parent link of a root */
 	}
-
-	if (likely(!vma->anon_vma)) {
-		vma->anon_vma = anon_vma;
-		anon_vma_chain_link(vma, avc, anon_vma);
-		anon_vma->num_active_vmas++;
-		return 0;
-	}
-	/* Lost a race with another fault on the same VMA. */
+	anon_vma_lock_write(anon_vma);
+	anon_vma_chain_link(vma, avc, anon_vma);
+	anon_vma->num_active_vmas++;
+	/* Pairs with the lockless check of anon_vma_prepare(). */
+	__atomic_store_n(&vma->anon_vma, anon_vma, __ATOMIC_RELEASE);
+	anon_vma_unlock_write(anon_vma);
+	spin_unlock(&mm->page_table_lock);
+	avc = NULL;
+out_raced_unlocked:
 	free(avc);
 	if (allocated)
 		put_anon_vma(allocated);
 	return 0;
+
+out_raced:
+	spin_unlock(&mm->page_table_lock);
+	goto out_raced_unlocked;
+out_enomem:
+	free(avc);
+	if (allocated)
+		put_anon_vma(allocated);
+	return -ENOMEM;
 }
 
 /*
@@ -154,11 +190,17 @@ int __anon_vma_prepare(struct vm_area_struct *vma)
 int anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src)
 {
 	struct anon_vma_chain *avc, *pavc;
+	struct anon_vma *root = NULL;
 
 	list_for_each_entry_reverse(pavc, &src->anon_vma_chain, same_vma) {
 		avc = anon_vma_chain_alloc();
 		if (!avc)
 			goto enomem_failure;
+		/* Every anon_vma of one chain shares the root. */
+		if (!root) {
+			root = pavc->anon_vma->root;
+			anon_vma_lock_write(root);
+		}
 		anon_vma_chain_link(dst, avc, pavc->anon_vma);
 		/* A forked child may reuse an anon_vma nobody else uses. */
 		if (!dst->anon_vma && src->anon_vma &&
@@ -168,9 +210,13 @@ int anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src)
 	}
 	if (dst->anon_vma)
 		dst->anon_vma->num_active_vmas++;
+	if (root)
+		anon_vma_unlock_write(root);
 	return 0;
 
 enomem_failure:
+	if (root)
+		anon_vma_unlock_write(root);
 	/* Undo what was linked; dst's anon_vma was not counted yet. */
 	dst->anon_vma = NULL;
 	unlink_anon_vmas(dst);
@@ -184,26 +230,43 @@ enomem_failure:
 void unlink_anon_vmas(struct vm_area_struct *vma)
 {
 	struct anon_vma_chain *avc, *next;
+	struct anon_vma *root = NULL;
 
+	/*
+	 * First, under the root's lock, take vma off every anon_vma's list.
+	 * Entries of anon_vmas that others still use go at once; those of
+	 * anon_vmas left empty stay on vma's chain, to be put after unlocking
+	 * (the last put may free the root and its lock).
+	 */
 	list_for_each_entry_safe(avc, next, &vma->anon_vma_chain, same_vma) {
 		struct anon_vma *anon_vma = avc->anon_vma;
 
+		if (!root) {
+			root = anon_vma->root;
+			anon_vma_lock_write(root);
+		}
 		list_del(&avc->same_anon_vma);
-		list_del(&avc->same_vma);
-		free(avc);
 		if (list_empty(&anon_vma->avc_list)) {
 			anon_vma->parent->num_children--;
-			if (vma->anon_vma == anon_vma) {
-				anon_vma->num_active_vmas--;
-				vma->anon_vma = NULL;
-			}
-			VM_WARN_ON(anon_vma->num_active_vmas);
-			put_anon_vma(anon_vma);
+			continue;
 		}
+		list_del(&avc->same_vma);
+		free(avc);
 	}
 	if (vma->anon_vma) {
 		vma->anon_vma->num_active_vmas--;
 		vma->anon_vma = NULL;
+	}
+	if (root)
+		anon_vma_unlock_write(root);
+
+	list_for_each_entry_safe(avc, next, &vma->anon_vma_chain, same_vma) {
+		struct anon_vma *anon_vma = avc->anon_vma;
+
+		VM_WARN_ON(anon_vma->num_active_vmas);
+		list_del(&avc->same_vma);
+		free(avc);
+		put_anon_vma(anon_vma);
 	}
 }
 
@@ -254,8 +317,10 @@ int anon_vma_fork(struct vm_area_struct *dst, struct vm_area_struct *src)
 	anon_vma->parent = src->anon_vma;
 	atomic_fetch_add(&anon_vma->root->refcount, 1);
 	dst->anon_vma = anon_vma;
+	anon_vma_lock_write(anon_vma);
 	anon_vma_chain_link(dst, avc, anon_vma);
 	anon_vma->parent->num_children++;
+	anon_vma_unlock_write(anon_vma);
 	return 0;
 
 out_error_free_anon_vma:
