@@ -130,6 +130,9 @@ struct mmsim_cpu {
 
 	/* Event counts of this CPU (read racily by reports). */
 	atomic_ulong nr_ipis_sent, nr_ipis_handled, nr_faults;
+	/* enum fault_event of <mmsim/strategy.h> */
+#define MMSIM_MAX_FAULT_EVENTS	16
+	atomic_ulong fault_events[MMSIM_MAX_FAULT_EVENTS];
 };
 
 extern struct mmsim_cpu mmsim_cpus[NR_CPUS];

@@ -15,6 +15,8 @@
 #include <mmsim/rwsem.h>
 #include <mmsim/spinlock.h>
 #include <mmsim/cpu.h>
+#include <mmsim/rcupdate.h>
+#include <mmsim/seqlock.h>
 
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)
@@ -149,6 +151,15 @@ struct vm_area_struct {
 	unsigned long vm_pgoff;		/* offset in vm_file, in pages */
 	struct file *vm_file;
 	void *vm_private_data;
+
+	/*
+	 * Speculative faults (spf-srcu): odd while a writer changes what a
+	 * fault reads of this VMA (vm_write_begin/end); the fault samples
+	 * it and checks it again (vma_has_changed).  The VMA is freed after
+	 * an SRCU grace period (vm_rcu), so a lockless reader can look.
+	 */
+	seqcount_t vm_sequence;
+	struct rcu_head vm_rcu;
 };
 
 struct mm_struct {
@@ -190,6 +201,11 @@ struct mm_struct {
 	cpumask_t cpu_bitmap;		/* mm_cpumask(): CPUs it ran on */
 	/* Free page tables after an RCU grace period, not only after the flush. */
 	bool pt_free_rcu;
+
+	/* The fault-locking strategy (see <mmsim/strategy.h>). */
+	const struct fault_strategy *strategy;
+	/* spf-srcu: written around every change of the VMA tree. */
+	seqlock_t mm_seq;
 };
 
 #define mm_cpumask(mm)	(&(mm)->cpu_bitmap)

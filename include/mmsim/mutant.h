@@ -24,6 +24,16 @@ enum mmsim_mutant {
 	 * acknowledgement while holding that lock deadlocks with us.
 	 */
 	MUTANT_PTE_SPIN_IRQOFF,
+	/* The speculative fault's historical bugs (seed 001, races.md). */
+	MUTANT_NO_SECOND_VMA_CHECK,	/* pte_map_lock skips vma_has_changed after locking */
+	MUTANT_NO_SEQ_MPROTECT,		/* mprotect does not write vm_sequence */
+	MUTANT_NO_SEQ_UNMAP,		/* unmap_page_range does not write vm_sequence */
+	MUTANT_RB_CLEAR_EARLY,		/* RB_CLEAR_NODE before the mm_seq write */
+	MUTANT_NO_GRACE_PERIOD,		/* VMAs freed without an SRCU grace period */
+	MUTANT_NO_PMD_SAME,		/* pte_map_lock does not check pmd_same */
+	MUTANT_SPF_PTE_ALLOC,		/* the speculative walk allocates page tables */
+	MUTANT_NO_FINAL_PTE_SAME,	/* no pte_same() recheck under the PTE lock */
+	MUTANT_SEQ_BEFORE_MAPPING_LOCK,	/* race 2: vm_sequence begun before i_mmap_rwsem */
 	NR_MUTANTS
 };
 

@@ -18,6 +18,10 @@ enum mmsim_sched_event {
 	SCHED_RCU,		/* RCU/SRCU read-side boundary */
 	SCHED_IPI,		/* sent or handled an IPI */
 	SCHED_PTE,		/* page-table entry read/write on a fault path */
+	/* The race windows of the speculative fault (obj: the VMA). */
+	SCHED_SPF_LOOKUP,	/* between the lockless lookup and validation */
+	SCHED_SPF_PTE,		/* between reading the PTE and locking it */
+	SCHED_SPF_FINAL,	/* before the final pte_same() under the lock */
 	SCHED_NR_EVENTS
 };
 

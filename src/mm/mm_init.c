@@ -6,6 +6,8 @@
  */
 #include <stdlib.h>
 
+#include <mmsim/strategy.h>
+
 #include "mm/internal.h"
 
 /* User space below this is the 4-level (47-bit) default map window. */
@@ -42,6 +44,16 @@ static unsigned long mmap_base(struct mm_struct *mm)
  */
 struct mm_struct *mm_alloc(unsigned int pgtable_levels)
 {
+	return mm_alloc_strategy(pgtable_levels, NULL);
+}
+
+/*
+ * A new, empty address space whose faults use strategy (NULL: the default
+ * of fault_strategy_default()).
+ */
+struct mm_struct *mm_alloc_strategy(unsigned int pgtable_levels,
+				    const struct fault_strategy *strategy)
+{
 	struct mm_struct *mm;
 
 	if (pgtable_levels != 4 && pgtable_levels != 5)
@@ -62,11 +74,19 @@ struct mm_struct *mm_alloc(unsigned int pgtable_levels)
 	mm->stack_guard_gap = STACK_GUARD_GAP_PAGES << PAGE_SHIFT;
 	mm->mmap_min_addr = DEFAULT_MMAP_MIN_ADDR;
 	mm->mmap_base = mmap_base(mm);
-	if (pgd_alloc(mm)) {
-		free(mm);
-		return NULL;
-	}
+	mm->strategy = strategy ? strategy : fault_strategy_default();
+	seqlock_init(&mm->mm_seq);
+	if (pgd_alloc(mm))
+		goto out_free;
+	if (mm->strategy->mm_init && mm->strategy->mm_init(mm))
+		goto out_pgd;
 	return mm;
+
+out_pgd:
+	pgd_free(mm);
+out_free:
+	free(mm);
+	return NULL;
 }
 
 /*
@@ -122,6 +142,8 @@ void mmput(struct mm_struct *mm)
 	if (this_cpu()->active_mm == mm)
 		mmsim_switch_mm(NULL);
 	exit_mmap(mm);
+	if (mm->strategy->mm_exit)
+		mm->strategy->mm_exit(mm);
 	/* exit_mmap freed every table below the PGD. */
 	pgd_free(mm);
 	free(mm);
