@@ -181,8 +181,13 @@ void mmsim_cpu_relax(void);
 void mmsim_wait_begin(const void *obj, const char *what);
 void mmsim_wait_end(void);
 
-/* Held-lock records of the calling CPU. */
+/*
+ * Held-lock records of the calling CPU.  An acquisition that waited (or
+ * could have) also feeds the lock-order checker (<mmsim/lockdep.h>); a
+ * trylock cannot deadlock and does not.
+ */
 void mmsim_lock_acquired(const void *lock, const char *name);
+void mmsim_lock_acquired_trylock(const void *lock, const char *name);
 void mmsim_lock_released(const void *lock);
 
 /*

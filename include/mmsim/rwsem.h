@@ -23,12 +23,14 @@ struct rw_semaphore {
 	atomic_long count;
 	atomic_int writers_waiting;
 	atomic_long owner;		/* writer's thread token, for asserts */
+	const char *name;		/* lock class, for lockdep and reports */
 };
 
 #define RWSEM_WRITER_LOCKED	1L
 #define RWSEM_READER_BIAS	2L
 
-void init_rwsem(struct rw_semaphore *sem);
+void __init_rwsem(struct rw_semaphore *sem, const char *name);
+#define init_rwsem(sem) __init_rwsem((sem), #sem)
 void down_read(struct rw_semaphore *sem);
 int down_read_trylock(struct rw_semaphore *sem);	/* 1 on success */
 void up_read(struct rw_semaphore *sem);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <mmsim/cpu.h>
+#include <mmsim/lockdep.h>
 #include <mmsim/mm.h>
 #include <mmsim/page.h>
 #include <mmsim/rcupdate.h>
@@ -220,6 +221,14 @@ void mmsim_wait_end(void)
  * (through atomics) when something is already stuck.
  */
 void mmsim_lock_acquired(const void *lock, const char *name)
+{
+	if (unlikely(atomic_load_explicit(&lockdep_enabled,
+					  memory_order_relaxed)))
+		lockdep_acquire(name);
+	mmsim_lock_acquired_trylock(lock, name);
+}
+
+void mmsim_lock_acquired_trylock(const void *lock, const char *name)
 {
 	struct mmsim_cpu *c = this_cpu();
 	int n = atomic_load_explicit(&c->nr_held, memory_order_relaxed);

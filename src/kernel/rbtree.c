@@ -11,18 +11,19 @@
  * and erase propagates along the path whose subtree lost a node before it
  * rebalances, so rotations always start from correct values.  Plain trees
  * use callbacks that do nothing, which keeps a single copy of each algorithm.
+ *
+ * Lockless readers (see <mmsim/rbtree.h>): every store of a link below is
+ * a WRITE_ONCE, or for child links rb_assign_child() (a release); reads
+ * stay plain, since only the writer, who holds the tree's lock, reads
+ * links here.  Within a rotation the inner links are rewritten first and
+ * the link from above that makes the rotated subtree reachable is stored
+ * last, as lib/rbtree.c does, so a racing walk may miss nodes but never
+ * finds one on two paths.
  */
 #include <mmsim/rbtree.h>
 
 #define RB_COLOR_MASK	((uintptr_t)1)
 #define RB_FLAGS_MASK	((uintptr_t)3)
-
-/*
- * Deepest a valid tree can be: the height is at most twice log2 of the node
- * count, and fewer than 2^64 nodes fit in memory.  rb_check_tree() refuses
- * to go deeper, so a corrupted tree cannot overflow the stack.
- */
-#define RB_MAX_DEPTH	128
 
 static inline int rb_color(const struct rb_node *node)
 {
@@ -36,44 +37,51 @@ static inline bool rb_is_red(const struct rb_node *node)
 
 static inline void rb_set_color(struct rb_node *node, int color)
 {
-	node->__rb_parent_color =
-		(node->__rb_parent_color & ~RB_COLOR_MASK) | (uintptr_t)color;
+	WRITE_ONCE(node->__rb_parent_color,
+		   (node->__rb_parent_color & ~RB_COLOR_MASK) | (uintptr_t)color);
 }
 
 static inline void rb_set_parent(struct rb_node *node, struct rb_node *parent)
 {
-	node->__rb_parent_color = (uintptr_t)parent | (uintptr_t)rb_color(node);
+	WRITE_ONCE(node->__rb_parent_color,
+		   (uintptr_t)parent | (uintptr_t)rb_color(node));
 }
 
-/* Make parent (or the root, if parent is NULL) point at new instead of old. */
+/*
+ * Make parent (or the root, if parent is NULL) point at new instead of old:
+ * the store that publishes new in old's place.
+ */
 static inline void rb_change_child(struct rb_node *old, struct rb_node *new,
 				   struct rb_node *parent, struct rb_root *root)
 {
 	if (!parent)
-		root->rb_node = new;
+		rb_assign_child(root->rb_node, new);
 	else if (parent->rb_left == old)
-		parent->rb_left = new;
+		rb_assign_child(parent->rb_left, new);
 	else
-		parent->rb_right = new;
+		rb_assign_child(parent->rb_right, new);
 }
 
 /*
  * node(a, right(b, c)) becomes right(node(a, b), c): right moves up into
  * node's place.  Colours stay with their nodes; the caller recolours.
+ * A lockless walk through node meanwhile misses right and c until the
+ * last store makes right reachable from above.
  */
 static void rb_rotate_left(struct rb_node *node, struct rb_root *root,
 			   const struct rb_augment_callbacks *augment)
 {
 	struct rb_node *right = node->rb_right;
 	struct rb_node *parent = rb_parent(node);
+	struct rb_node *inner = right->rb_left;
 
-	node->rb_right = right->rb_left;
-	if (right->rb_left)
-		rb_set_parent(right->rb_left, node);
-	right->rb_left = node;
+	rb_assign_child(node->rb_right, inner);
+	rb_assign_child(right->rb_left, node);
+	if (inner)
+		rb_set_parent(inner, node);
 	rb_set_parent(right, parent);
-	rb_change_child(node, right, parent, root);
 	rb_set_parent(node, right);
+	rb_change_child(node, right, parent, root);
 	augment->rotate(node, right);
 }
 
@@ -83,14 +91,15 @@ static void rb_rotate_right(struct rb_node *node, struct rb_root *root,
 {
 	struct rb_node *left = node->rb_left;
 	struct rb_node *parent = rb_parent(node);
+	struct rb_node *inner = left->rb_right;
 
-	node->rb_left = left->rb_right;
-	if (left->rb_right)
-		rb_set_parent(left->rb_right, node);
-	left->rb_right = node;
+	rb_assign_child(node->rb_left, inner);
+	rb_assign_child(left->rb_right, node);
+	if (inner)
+		rb_set_parent(inner, node);
 	rb_set_parent(left, parent);
-	rb_change_child(node, left, parent, root);
 	rb_set_parent(node, left);
+	rb_change_child(node, left, parent, root);
 	augment->rotate(node, left);
 }
 
@@ -277,15 +286,16 @@ static bool rb_replace_by_successor(struct rb_node *node,
 		parent = successor;
 	} else {
 		parent = rb_parent(successor);
-		parent->rb_left = child;
+		rb_assign_child(parent->rb_left, child);
 		if (child)
 			rb_set_parent(child, parent);
-		successor->rb_right = node->rb_right;
+		rb_assign_child(successor->rb_right, node->rb_right);
 		rb_set_parent(node->rb_right, successor);
 	}
-	successor->rb_left = node->rb_left;
+	rb_assign_child(successor->rb_left, node->rb_left);
 	rb_set_parent(node->rb_left, successor);
-	successor->__rb_parent_color = node->__rb_parent_color;
+	WRITE_ONCE(successor->__rb_parent_color, node->__rb_parent_color);
+	/* Last: a walk that reaches node still finds both its subtrees. */
 	rb_change_child(node, successor, rb_parent(node), root);
 
 	/*
@@ -383,12 +393,38 @@ void rb_replace_node(struct rb_node *victim, struct rb_node *new,
 {
 	struct rb_node *parent = rb_parent(victim);
 
-	*new = *victim;
+	/* Field by field: each store untorn, new complete before it is linked. */
+	WRITE_ONCE(new->__rb_parent_color, victim->__rb_parent_color);
+	WRITE_ONCE(new->rb_left, victim->rb_left);
+	WRITE_ONCE(new->rb_right, victim->rb_right);
 	if (victim->rb_left)
 		rb_set_parent(victim->rb_left, new);
 	if (victim->rb_right)
 		rb_set_parent(victim->rb_right, new);
 	rb_change_child(victim, new, parent, root);
+}
+
+struct rb_node *rb_find_first_lockless(const void *key,
+				       const struct rb_root *root,
+				       int (*cmp)(const void *key,
+						  const struct rb_node *node))
+{
+	struct rb_node *node = rb_root_node_lockless(root);
+	struct rb_node *match = NULL;
+	int depth;
+
+	for (depth = 0; node && depth < RB_MAX_DEPTH; depth++) {
+		int c = cmp(key, node);
+
+		if (c <= 0) {
+			if (!c)
+				match = node;
+			node = rb_left_lockless(node);
+		} else {
+			node = rb_right_lockless(node);
+		}
+	}
+	return match;
 }
 
 struct rb_node *rb_first(const struct rb_root *root)

@@ -21,7 +21,7 @@ void __rwlock_init(rwlock_t *lock, const char *name)
 	lock->name = name;
 }
 
-int read_trylock(rwlock_t *lock)
+static int __read_trylock(rwlock_t *lock)
 {
 	int c = atomic_load_explicit(&lock->cnt, memory_order_relaxed);
 
@@ -29,23 +29,30 @@ int read_trylock(rwlock_t *lock)
 	while (!(c & RW_WRITER)) {
 		if (atomic_compare_exchange_weak_explicit(&lock->cnt, &c,
 				c + RW_READER, memory_order_acquire,
-				memory_order_relaxed)) {
-			mmsim_lock_acquired(lock, lock->name);
+				memory_order_relaxed))
 			return 1;
-		}
 	}
 	return 0;
 }
 
+int read_trylock(rwlock_t *lock)
+{
+	if (!__read_trylock(lock))
+		return 0;
+	mmsim_lock_acquired_trylock(lock, lock->name);
+	return 1;
+}
+
 void read_lock(rwlock_t *lock)
 {
-	if (read_trylock(lock))
-		return;
-	mmsim_wait_begin(lock, "rwlock (read)");
-	do {
-		mmsim_cpu_relax();
-	} while (!read_trylock(lock));
-	mmsim_wait_end();
+	if (!__read_trylock(lock)) {
+		mmsim_wait_begin(lock, "rwlock (read)");
+		do {
+			mmsim_cpu_relax();
+		} while (!__read_trylock(lock));
+		mmsim_wait_end();
+	}
+	mmsim_lock_acquired(lock, lock->name);
 }
 
 void read_unlock(rwlock_t *lock)
@@ -55,7 +62,7 @@ void read_unlock(rwlock_t *lock)
 	mmsim_sched_point(SCHED_UNLOCK, lock);
 }
 
-int write_trylock(rwlock_t *lock)
+static int __write_trylock(rwlock_t *lock)
 {
 	int c = 0;
 
@@ -65,20 +72,28 @@ int write_trylock(rwlock_t *lock)
 		return 0;
 	atomic_store_explicit(&lock->owner, smp_processor_id() + 1,
 			      memory_order_relaxed);
-	mmsim_lock_acquired(lock, lock->name);
+	return 1;
+}
+
+int write_trylock(rwlock_t *lock)
+{
+	if (!__write_trylock(lock))
+		return 0;
+	mmsim_lock_acquired_trylock(lock, lock->name);
 	return 1;
 }
 
 void write_lock(rwlock_t *lock)
 {
-	if (write_trylock(lock))
-		return;
-	mmsim_wait_begin(lock, "rwlock (write)");
-	do {
-		mmsim_cpu_relax();
-	} while (atomic_load_explicit(&lock->cnt, memory_order_relaxed) ||
-		 !write_trylock(lock));
-	mmsim_wait_end();
+	if (!__write_trylock(lock)) {
+		mmsim_wait_begin(lock, "rwlock (write)");
+		do {
+			mmsim_cpu_relax();
+		} while (atomic_load_explicit(&lock->cnt, memory_order_relaxed) ||
+			 !__write_trylock(lock));
+		mmsim_wait_end();
+	}
+	mmsim_lock_acquired(lock, lock->name);
 }
 
 void write_unlock(rwlock_t *lock)

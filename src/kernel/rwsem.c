@@ -22,14 +22,15 @@ static long current_token(void)
 	return (long)(uintptr_t)&rwsem_thread_token;
 }
 
-void init_rwsem(struct rw_semaphore *sem)
+void __init_rwsem(struct rw_semaphore *sem, const char *name)
 {
+	sem->name = name;
 	atomic_init(&sem->count, 0);
 	atomic_init(&sem->writers_waiting, 0);
 	atomic_init(&sem->owner, 0);
 }
 
-int down_read_trylock(struct rw_semaphore *sem)
+static int __down_read_trylock(struct rw_semaphore *sem)
 {
 	long c = atomic_load_explicit(&sem->count, memory_order_relaxed);
 
@@ -37,12 +38,18 @@ int down_read_trylock(struct rw_semaphore *sem)
 	       !atomic_load_explicit(&sem->writers_waiting, memory_order_relaxed)) {
 		if (atomic_compare_exchange_weak_explicit(&sem->count, &c,
 				c + RWSEM_READER_BIAS, memory_order_acquire,
-				memory_order_relaxed)) {
-			mmsim_lock_acquired(sem, "rw_semaphore (read)");
+				memory_order_relaxed))
 			return 1;
-		}
 	}
 	return 0;
+}
+
+int down_read_trylock(struct rw_semaphore *sem)
+{
+	if (!__down_read_trylock(sem))
+		return 0;
+	mmsim_lock_acquired_trylock(sem, sem->name);
+	return 1;
 }
 
 /*
@@ -52,13 +59,14 @@ int down_read_trylock(struct rw_semaphore *sem)
 void down_read(struct rw_semaphore *sem)
 {
 	mmsim_sched_point(SCHED_LOCK, sem);
-	if (down_read_trylock(sem))
-		return;
-	mmsim_wait_begin(sem, "rw_semaphore (read)");
-	do {
-		mmsim_cpu_relax();
-	} while (!down_read_trylock(sem));
-	mmsim_wait_end();
+	if (!__down_read_trylock(sem)) {
+		mmsim_wait_begin(sem, "rw_semaphore (read)");
+		do {
+			mmsim_cpu_relax();
+		} while (!__down_read_trylock(sem));
+		mmsim_wait_end();
+	}
+	mmsim_lock_acquired(sem, sem->name);
 }
 
 void up_read(struct rw_semaphore *sem)
@@ -69,7 +77,7 @@ void up_read(struct rw_semaphore *sem)
 	mmsim_sched_point(SCHED_UNLOCK, sem);
 }
 
-int down_write_trylock(struct rw_semaphore *sem)
+static int __down_write_trylock(struct rw_semaphore *sem)
 {
 	long c = 0;
 
@@ -78,25 +86,34 @@ int down_write_trylock(struct rw_semaphore *sem)
 			memory_order_relaxed)) {
 		atomic_store_explicit(&sem->owner, current_token(),
 				      memory_order_relaxed);
-		mmsim_lock_acquired(sem, "rw_semaphore (write)");
 		return 1;
 	}
 	return 0;
 }
 
+int down_write_trylock(struct rw_semaphore *sem)
+{
+	if (!__down_write_trylock(sem))
+		return 0;
+	mmsim_lock_acquired_trylock(sem, sem->name);
+	return 1;
+}
+
 void down_write(struct rw_semaphore *sem)
 {
 	mmsim_sched_point(SCHED_LOCK, sem);
-	if (down_write_trylock(sem))
-		return;
+	if (__down_write_trylock(sem))
+		goto out;
 	/* Queue: from now on new readers wait behind us (writer fairness). */
 	atomic_fetch_add_explicit(&sem->writers_waiting, 1, memory_order_relaxed);
 	mmsim_wait_begin(sem, "rw_semaphore (write)");
 	do {
 		mmsim_cpu_relax();
-	} while (!down_write_trylock(sem));
+	} while (!__down_write_trylock(sem));
 	mmsim_wait_end();
 	atomic_fetch_sub_explicit(&sem->writers_waiting, 1, memory_order_relaxed);
+out:
+	mmsim_lock_acquired(sem, sem->name);
 }
 
 void up_write(struct rw_semaphore *sem)

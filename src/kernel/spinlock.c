@@ -29,10 +29,13 @@ static inline bool spin_try_acquire(spinlock_t *lock)
 			memory_order_relaxed);
 }
 
-static void spin_acquired(spinlock_t *lock, struct mmsim_cpu *cpu)
+static void spin_acquired(spinlock_t *lock, struct mmsim_cpu *cpu, bool try)
 {
 	atomic_store_explicit(&lock->owner, cpu->cpu + 1, memory_order_relaxed);
-	mmsim_lock_acquired(lock, lock->name);
+	if (try)
+		mmsim_lock_acquired_trylock(lock, lock->name);
+	else
+		mmsim_lock_acquired(lock, lock->name);
 }
 
 int spin_trylock(spinlock_t *lock)
@@ -41,7 +44,7 @@ int spin_trylock(spinlock_t *lock)
 	if (atomic_load_explicit(&lock->locked, memory_order_relaxed) ||
 	    !spin_try_acquire(lock))
 		return 0;
-	spin_acquired(lock, this_cpu());
+	spin_acquired(lock, this_cpu(), true);
 	return 1;
 }
 
@@ -62,7 +65,7 @@ void spin_lock(spinlock_t *lock)
 		 !spin_try_acquire(lock));
 	mmsim_wait_end();
 out:
-	spin_acquired(lock, cpu);
+	spin_acquired(lock, cpu, false);
 }
 
 void spin_unlock(spinlock_t *lock)

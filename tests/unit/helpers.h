@@ -125,6 +125,8 @@ static inline int mm_teardown(void **state)
 		assert_int_equal(validate_mm(env.mm), 0);
 		mmput(env.mm);
 	}
+	/* spf-srcu frees VMAs (and drops their files) after a grace period. */
+	rcu_barrier();
 	assert_int_equal(anon_vma_live_count(), env.anon_vmas);
 	assert_int_equal(shmem_live_files(), env.shmem_files);
 	assert_int_equal(vm_committed_pages(), env.committed);
