@@ -40,6 +40,12 @@ static void cpu_auto_detach(void *arg)
 
 static void cpu_init_once(void)
 {
+	/*
+	 * Ids are fixed once: other CPUs read a slot's id (IPIs, reports)
+	 * whether or not a thread is attached to it.
+	 */
+	for (int i = 0; i < NR_CPUS; i++)
+		mmsim_cpus[i].cpu = i;
 	pthread_key_create(&cpu_auto_key, cpu_auto_detach);
 	mmsim_ipi_init();
 }
@@ -54,7 +60,6 @@ unsigned long mmsim_now_ns(void)
 
 static void cpu_setup(struct mmsim_cpu *c, int id)
 {
-	c->cpu = id;
 	c->thread = pthread_self();
 	atomic_store_explicit(&c->irqs_disabled, 0, memory_order_relaxed);
 	atomic_store_explicit(&c->ipi_pending, 0, memory_order_relaxed);

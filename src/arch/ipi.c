@@ -131,7 +131,7 @@ static bool ipi_send(struct mmsim_cpu *me, struct mmsim_cpu *t,
 	struct ipi_slot *slot = &t->ipi[me->cpu];
 	bool sent = false;
 
-	atomic_fetch_add_explicit(&ipi_senders[t->cpu], 1, memory_order_seq_cst);
+	atomic_fetch_add_explicit(&ipi_senders[t - mmsim_cpus], 1, memory_order_seq_cst);
 	if (!cpu_is_online(t))
 		goto out;
 	/* A previous request of ours (wait == false) may still be queued. */
@@ -145,7 +145,7 @@ static bool ipi_send(struct mmsim_cpu *me, struct mmsim_cpu *t,
 	atomic_fetch_add_explicit(&me->nr_ipis_sent, 1, memory_order_relaxed);
 	sent = true;
 out:
-	atomic_fetch_sub_explicit(&ipi_senders[t->cpu], 1, memory_order_release);
+	atomic_fetch_sub_explicit(&ipi_senders[t - mmsim_cpus], 1, memory_order_release);
 	mmsim_sched_point(SCHED_IPI, t);
 	return sent;
 }

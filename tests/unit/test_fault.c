@@ -924,6 +924,7 @@ static void munmap_frees_faulted_pages(void **state)
 	unmap_pages(mm, B, 0, 10);
 	assert_int_equal(counter(mm, MM_ANONPAGES), 0);
 	assert_int_equal(counter(mm, MM_SHMEMPAGES), 0);
+	rcu_barrier();	/* spf-srcu: the shmem file goes after a grace period */
 	assert_int_equal(free_now(), free_before);
 
 	/* And what is left mapped at exit goes with the mm. */

@@ -509,6 +509,7 @@ static void mmput_many_vmas_leaks_nothing(void **state)
 	assert_int_equal(shmem_live_files(), files + 1000);
 
 	mmput(mm);
+	rcu_barrier();	/* spf-srcu frees VMAs after a grace period */
 	assert_int_equal(anon_vma_live_count(), anon_vmas);
 	assert_int_equal(shmem_live_files(), files);
 	assert_int_equal(vm_committed_pages(), committed);

@@ -638,6 +638,7 @@ static void exit_returns_every_frame(void **state)
 	mmsim_switch_mm(NULL);
 	mmput(mm);
 	env->mm = NULL;
+	rcu_barrier();	/* spf-srcu: the shmem file goes after a grace period */
 	assert_int_equal(nr_free_pages(), env->free_pages);
 }
 
@@ -657,6 +658,7 @@ static void exit_returns_every_frame_5level(void **state)
 	mmsim_switch_mm(NULL);
 	mmput(mm);
 	env->mm = NULL;
+	rcu_barrier();	/* spf-srcu: the shmem file goes after a grace period */
 	assert_int_equal(nr_free_pages(), env->free_pages);
 }
 

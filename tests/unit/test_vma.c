@@ -342,6 +342,7 @@ static void shared_anon_same_mapping_merges_back(void **state)
 	protect_pages(mm, B, 2, 4, RW);
 	assert_layout(mm, B, { 0, 6, VMA_RW | VM_SHARED });
 	assert_int_equal(vma_at(mm, PG(B, 0))->vm_pgoff, 0);
+	rcu_barrier();	/* spf-srcu drops merged VMAs' files after a grace period */
 	assert_int_equal(atomic_load(&file->f_count), 1);
 	assert_int_equal(shmem_live_files(), files + 1);
 }
