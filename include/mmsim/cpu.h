@@ -88,10 +88,17 @@ struct held_lock {
 /* A request from one CPU to another (smp_call_function). */
 typedef void (*smp_call_func_t)(void *info);
 
+/*
+ * One sender's mailbox at one target.  Each side writes only its own
+ * counter: the sender numbers its requests (req, release), the target
+ * acknowledges one by copying its number (ack, release).  A request is
+ * pending while ack != req.
+ */
 struct ipi_slot {
-	_Atomic(smp_call_func_t) func;	/* set (release) by the sender */
+	smp_call_func_t func;
 	void *info;
-	atomic_int done;		/* set (release) by the target */
+	atomic_ulong req;		/* written by the sender */
+	atomic_ulong ack;		/* written by the target */
 };
 
 /*
@@ -114,6 +121,14 @@ struct mmsim_cpu {
 	/* Soft-masked interrupts: this CPU and its signal handler only. */
 	atomic_int irqs_disabled;
 	atomic_int ipi_pending;		/* a signal came while masked */
+	/*
+	 * Requests posted to this CPU (senders add one each) and how many
+	 * it has looked at: like an interrupt pending in the local APIC, a
+	 * request is taken as soon as interrupts are enabled, whether or not
+	 * the host has delivered the signal yet.
+	 */
+	atomic_ulong ipi_posted;
+	atomic_ulong ipi_seen;
 	atomic_int in_ipi;		/* running IPI handlers */
 	struct ipi_slot ipi[NR_CPUS];	/* indexed by the sending CPU */
 
@@ -129,7 +144,7 @@ struct mmsim_cpu {
 	struct per_cpu_pages pcp;
 
 	/* Event counts of this CPU (read racily by reports). */
-	atomic_ulong nr_ipis_sent, nr_ipis_handled, nr_faults;
+	atomic_ulong nr_ipis_sent, nr_ipis_handled, nr_faults, nr_ipi_signals;
 	/* enum fault_event of <mmsim/strategy.h> */
 #define MMSIM_MAX_FAULT_EVENTS	16
 	atomic_ulong fault_events[MMSIM_MAX_FAULT_EVENTS];

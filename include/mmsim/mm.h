@@ -112,6 +112,16 @@ extern int sysctl_max_map_count;
 struct mm_struct *mm_alloc(unsigned int pgtable_levels);
 void mmput(struct mm_struct *mm);
 
+/*
+ * One more user of mm (mmget): a thread that shares the address space.
+ * mmput() drops it; the last one tears the mm down.  A speculative fault
+ * is tried only while an mm has more than one user.
+ */
+static inline void mmget(struct mm_struct *mm)
+{
+	atomic_fetch_add_explicit(&mm->mm_users, 1, memory_order_relaxed);
+}
+
 /* The mmap lock (include/linux/mmap_lock.h). */
 void mmap_read_lock(struct mm_struct *mm);
 int mmap_read_trylock(struct mm_struct *mm);
@@ -212,6 +222,11 @@ struct vm_fault {
 	/* Snapshot of the VMA for the speculative path. */
 	unsigned long vma_flags;
 	pgprot_t vma_page_prot;
+	/*
+	 * Speculative fault (FAULT_FLAG_SPECULATIVE): the VMA's vm_sequence
+	 * when the fault validated it; vma_has_changed() compares with it.
+	 */
+	unsigned int sequence;
 };
 
 /*
@@ -221,6 +236,15 @@ struct vm_fault {
  */
 vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 			   unsigned int flags, void *regs);
+
+/*
+ * Try to handle a user fault at address of mm without the mmap lock (the
+ * spf-srcu strategy's fault side, seed 001 patch 08).  The caller holds
+ * no lock.  Returns VM_FAULT_* bits; VM_FAULT_RETRY (or an error) means
+ * not handled: take the classic path.
+ */
+vm_fault_t handle_speculative_fault(struct mm_struct *mm,
+				    unsigned long address, unsigned int flags);
 
 /* x86 page-fault error code bits (enum x86_pf_error_code). */
 #define X86_PF_PROT	(1UL << 0)	/* 0: not present, 1: protection */

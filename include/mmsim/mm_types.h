@@ -40,6 +40,13 @@ struct page;
 
 /* Anonymous pages of a shared mapping live in the file's page cache. */
 struct address_space {
+	/*
+	 * i_mmap_lock_write(): held by __vma_adjust() while it changes the
+	 * range of a VMA mapping the file, and by unmap_mapping_range()
+	 * while it zaps.  A VMA's vm_sequence write section is entered
+	 * inside it, never around it (races.md race 2).
+	 */
+	struct rw_semaphore i_mmap_rwsem;
 	spinlock_t i_pages_lock;
 	unsigned long nr_slots;		/* pages the array can hold */
 	struct page **i_pages;		/* index -> page, NULL if absent */

@@ -155,7 +155,8 @@ void local_irq_enable(void)
 	atomic_signal_fence(memory_order_seq_cst);
 	atomic_store_explicit(&c->irqs_disabled, 0, memory_order_relaxed);
 	atomic_signal_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&c->ipi_pending, memory_order_relaxed))
+	if (atomic_load_explicit(&c->ipi_pending, memory_order_relaxed) ||
+	    mmsim_ipi_posted(c))
 		mmsim_handle_pending_ipis();
 }
 
@@ -191,7 +192,8 @@ void mmsim_cpu_relax(void)
 	struct mmsim_cpu *c = this_cpu();
 
 	if (!atomic_load_explicit(&c->irqs_disabled, memory_order_relaxed) &&
-	    atomic_load_explicit(&c->ipi_pending, memory_order_acquire))
+	    (atomic_load_explicit(&c->ipi_pending, memory_order_acquire) ||
+	     mmsim_ipi_posted(c)))
 		mmsim_handle_pending_ipis();
 	mmsim_sched_point(SCHED_SPIN, NULL);
 	/* More simulated CPUs than host cores: let the holder run. */

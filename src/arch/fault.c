@@ -6,6 +6,11 @@
  * handle_mm_fault() do the work; VM_FAULT_RETRY means the lock was
  * dropped and the whole lookup starts again.
  *
+ * Before all that, a strategy with a fault side (spf-srcu) tries to handle
+ * a user fault without the mmap lock (seed 001 patch 10); whatever it
+ * does not finish, error included, goes the classic way, which finds the
+ * VMA again and delivers the signal if there is one.
+ *
  * The task's signal is returned instead of delivered: SIGSEGV, SIGBUS, or
  * SIGKILL when memory ran out (the kernel's pagefault_out_of_memory ends
  * in the OOM killer; mmsim kills the faulting task, never the simulator).
@@ -14,6 +19,7 @@
 
 #include <mmsim/cpu.h>
 #include <mmsim/mm.h>
+#include <mmsim/strategy.h>
 
 #include "kernel/bug.h"
 
@@ -48,6 +54,7 @@ int do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 
 	/* A fault with interrupts off would be a kernel bug (x86 warns). */
 	WARN_ON(irqs_disabled());
+	count_fault_event(FAULT_PAGE_FAULTS);
 	if (!mm)
 		return SIGSEGV;
 	if (error_code & X86_PF_USER)
@@ -56,6 +63,16 @@ int do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 		flags |= FAULT_FLAG_WRITE;
 	if (error_code & X86_PF_INSTR)
 		flags |= FAULT_FLAG_INSTRUCTION;
+
+	if ((error_code & X86_PF_USER) && mm->strategy->speculative_fault) {
+		fault = mm->strategy->speculative_fault(mm, address, flags);
+		/*
+		 * An error goes the classic way too: it finds the VMA again
+		 * under the mmap lock and decides on the signal there.
+		 */
+		if (!(fault & (VM_FAULT_RETRY | VM_FAULT_ERROR)))
+			return 0;
+	}
 
 	if (!mmap_read_trylock(mm))
 		mmap_read_lock(mm);

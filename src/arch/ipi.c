@@ -3,19 +3,21 @@
  * Inter-processor interrupts as POSIX signals.
  *
  * A sender writes its request into the target's slot for the sending CPU
- * (info, then func with a release store) and sends MMSIM_IPI_SIGNAL with
- * pthread_kill().  The target's signal handler runs the requests unless
- * the target has interrupts soft-disabled: then it only marks them
- * pending, and local_irq_enable() or the next wait loop runs them.  The
- * target acknowledges each request with a release store of done, which the
- * sender acquires: TSan sees these edges, not the signal.
+ * (func and info, then the request number with a release store) and sends
+ * MMSIM_IPI_SIGNAL with pthread_kill().  The target's signal handler runs
+ * the requests unless the target has interrupts soft-disabled: then it
+ * only marks them pending, and local_irq_enable() or the next wait loop
+ * runs them.  The target acknowledges a request by storing its number in
+ * ack (release), which the sender acquires: TSan sees these edges, not the
+ * signal.  Each counter has one writer, so no acknowledgement can be lost
+ * or taken for another request's.
  *
  *   CPU0 (sender)                      CPU1 (target)
- *   slot.info = info
- *   slot.func = f        (release)
+ *   slot.func, slot.info = f, info
+ *   n = ++slot.req       (release)
  *   pthread_kill(CPU1) ------------->  handler: irqs off?  pending = 1
- *   wait: slot.done?     (acquire)              irqs on?   f = slot.func (acquire)
- *     ... services its own IPIs ...             f(info); slot.done = 1 (release)
+ *   wait: slot.ack == n? (acquire)              irqs on?   n = slot.req (acquire)
+ *     ... services its own IPIs ...             f(info); slot.ack = n (release)
  */
 #include <errno.h>
 #include <pthread.h>
@@ -45,22 +47,25 @@ static void run_ipi_slots(struct mmsim_cpu *c)
 	atomic_fetch_add_explicit(&c->in_ipi, 1, memory_order_relaxed);
 	do {
 		atomic_store_explicit(&c->ipi_pending, 0, memory_order_relaxed);
+		atomic_store_explicit(&c->ipi_seen,
+			atomic_load_explicit(&c->ipi_posted, memory_order_acquire),
+			memory_order_relaxed);
 		for (int i = 0; i < NR_CPUS; i++) {
 			struct ipi_slot *slot = &c->ipi[i];
-			smp_call_func_t f;
+			unsigned long n;
 
-			f = atomic_load_explicit(&slot->func, memory_order_acquire);
-			if (!f)
+			n = atomic_load_explicit(&slot->req, memory_order_acquire);
+			if (n == atomic_load_explicit(&slot->ack,
+						      memory_order_relaxed))
 				continue;
-			f(slot->info);
-			atomic_store_explicit(&slot->func, NULL,
-					      memory_order_relaxed);
-			atomic_store_explicit(&slot->done, 1, memory_order_release);
+			slot->func(slot->info);
+			atomic_store_explicit(&slot->ack, n, memory_order_release);
 			atomic_fetch_add_explicit(&c->nr_ipis_handled, 1,
 						  memory_order_relaxed);
 		}
 		atomic_signal_fence(memory_order_seq_cst);
-	} while (atomic_load_explicit(&c->ipi_pending, memory_order_relaxed));
+	} while (atomic_load_explicit(&c->ipi_pending, memory_order_relaxed) ||
+		 mmsim_ipi_posted(c));
 	atomic_fetch_sub_explicit(&c->in_ipi, 1, memory_order_relaxed);
 	atomic_signal_fence(memory_order_seq_cst);
 	atomic_store_explicit(&c->irqs_disabled, old, memory_order_relaxed);
@@ -72,6 +77,8 @@ static void ipi_signal_handler(int sig)
 	struct mmsim_cpu *c = mmsim_current_cpu;
 
 	if (c) {
+		atomic_fetch_add_explicit(&c->nr_ipi_signals, 1,
+					  memory_order_relaxed);
 		if (atomic_load_explicit(&c->irqs_disabled, memory_order_relaxed))
 			atomic_store_explicit(&c->ipi_pending, 1,
 					      memory_order_relaxed);
@@ -92,11 +99,17 @@ void mmsim_ipi_init(void)
 	BUG_ON(sigaction(MMSIM_IPI_SIGNAL, &sa, NULL));
 }
 
+static bool ipi_slot_pending(struct ipi_slot *slot)
+{
+	return atomic_load_explicit(&slot->req, memory_order_relaxed) !=
+	       atomic_load_explicit(&slot->ack, memory_order_relaxed);
+}
+
 /* Is any request queued for c? */
 static bool ipi_queued(struct mmsim_cpu *c)
 {
 	for (int i = 0; i < NR_CPUS; i++)
-		if (atomic_load_explicit(&c->ipi[i].func, memory_order_relaxed))
+		if (ipi_slot_pending(&c->ipi[i]))
 			return true;
 	return false;
 }
@@ -108,7 +121,7 @@ void mmsim_handle_pending_ipis(void)
 	if (atomic_load_explicit(&c->irqs_disabled, memory_order_relaxed))
 		return;
 	if (atomic_load_explicit(&c->ipi_pending, memory_order_relaxed) ||
-	    ipi_queued(c))
+	    mmsim_ipi_posted(c) || ipi_queued(c))
 		run_ipi_slots(c);
 }
 
@@ -135,12 +148,14 @@ static bool ipi_send(struct mmsim_cpu *me, struct mmsim_cpu *t,
 	if (!cpu_is_online(t))
 		goto out;
 	/* A previous request of ours (wait == false) may still be queued. */
-	while (atomic_load_explicit(&slot->func, memory_order_acquire) &&
+	while (atomic_load_explicit(&slot->ack, memory_order_acquire) !=
+	       atomic_load_explicit(&slot->req, memory_order_relaxed) &&
 	       cpu_is_online(t))
 		mmsim_cpu_relax();
-	atomic_store_explicit(&slot->done, 0, memory_order_relaxed);
+	slot->func = func;
 	slot->info = info;
-	atomic_store_explicit(&slot->func, func, memory_order_release);
+	atomic_fetch_add_explicit(&slot->req, 1, memory_order_release);
+	atomic_fetch_add_explicit(&t->ipi_posted, 1, memory_order_release);
 	pthread_kill(t->thread, MMSIM_IPI_SIGNAL);
 	atomic_fetch_add_explicit(&me->nr_ipis_sent, 1, memory_order_relaxed);
 	sent = true;
@@ -170,9 +185,10 @@ void smp_call_function_many(const cpumask_t *mask, smp_call_func_t func,
 	mmsim_wait_begin(mask, "IPI acknowledgement");
 	for (; sent; sent &= sent - 1) {
 		struct mmsim_cpu *t = &mmsim_cpus[__builtin_ctzl(sent)];
+		struct ipi_slot *slot = &t->ipi[me->cpu];
 
-		while (!atomic_load_explicit(&t->ipi[me->cpu].done,
-					     memory_order_acquire) &&
+		while (atomic_load_explicit(&slot->ack, memory_order_acquire) !=
+		       atomic_load_explicit(&slot->req, memory_order_relaxed) &&
 		       cpu_is_online(t))
 			mmsim_cpu_relax();
 	}

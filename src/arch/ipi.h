@@ -13,4 +13,11 @@ void mmsim_ipi_init(void);
 void mmsim_ipi_drain_offline(struct mmsim_cpu *c);
 unsigned long mmsim_now_ns(void);
 
+/* Has a request been posted to c since it last looked? */
+static inline bool mmsim_ipi_posted(struct mmsim_cpu *c)
+{
+	return atomic_load_explicit(&c->ipi_posted, memory_order_relaxed) !=
+	       atomic_load_explicit(&c->ipi_seen, memory_order_relaxed);
+}
+
 #endif /* MMSIM_ARCH_IPI_H */

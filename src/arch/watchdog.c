@@ -35,11 +35,14 @@ void mmsim_dump_cpus(int fd)
 			continue;
 		since = atomic_load(&c->wait_start_ns);
 		on = atomic_load(&c->waiting_on);
-		dprintf(fd, "  CPU%d: interrupts %s%s%s, mm %p\n", i,
+		dprintf(fd, "  CPU%d: interrupts %s%s%s, mm %p; IPIs sent %lu, "
+			"signals taken %lu, requests handled %lu\n", i,
 			atomic_load(&c->irqs_disabled) ? "DISABLED" : "enabled",
 			atomic_load(&c->ipi_pending) ? ", IPI pending" : "",
 			atomic_load(&c->in_ipi) ? ", in IPI handler" : "",
-			(void *)c->active_mm);
+			(void *)c->active_mm, atomic_load(&c->nr_ipis_sent),
+			atomic_load(&c->nr_ipi_signals),
+			atomic_load(&c->nr_ipis_handled));
 		n = atomic_load(&c->nr_held);
 		for (int h = 0; h < n && h < MAX_HELD_LOCKS; h++)
 			dprintf(fd, "    holds %s @%p\n",
@@ -50,7 +53,7 @@ void mmsim_dump_cpus(int fd)
 				atomic_load(&c->waiting_what), on,
 				(now - since) / 1000000);
 		for (int s = 0; s < NR_CPUS; s++)
-			if (atomic_load(&c->ipi[s].func))
+			if (atomic_load(&c->ipi[s].req) != atomic_load(&c->ipi[s].ack))
 				dprintf(fd, "    IPI from CPU%d not yet handled\n", s);
 	}
 }

@@ -18,7 +18,7 @@
  * links here.  Within a rotation the inner links are rewritten first and
  * the link from above that makes the rotated subtree reachable is stored
  * last, as lib/rbtree.c does, so a racing walk may miss nodes but never
- * finds one on two paths.
+ * reaches a half-linked one (see <mmsim/rbtree.h> for what it may do).
  */
 #include <mmsim/rbtree.h>
 

@@ -139,6 +139,14 @@ static void check_list(struct validate_state *st, struct mm_struct *mm)
 			report(st, "vma %lx belongs to another mm", vma->vm_start);
 		if ((vma->vm_flags & VM_SHARED) && !vma->vm_file)
 			report(st, "shared vma %lx has no file", vma->vm_start);
+		if (RB_EMPTY_NODE(&vma->vm_rb))
+			report(st, "vma %lx-%lx is listed, its rb node cleared",
+			       vma->vm_start, vma->vm_end);
+		/* Between operations no write section may be left open. */
+		if (raw_read_seqcount(&vma->vm_sequence) & 1)
+			report(st, "vma %lx-%lx vm_sequence %u is odd",
+			       vma->vm_start, vma->vm_end,
+			       raw_read_seqcount(&vma->vm_sequence));
 		check_anon_vma(st, vma);
 		count_vma(&c, vma);
 		highest = vm_end_gap(vma);
@@ -531,6 +539,8 @@ int validate_mm_verbose(struct mm_struct *mm, FILE *out)
 
 	if (rb_check_tree(&mm->mm_rb) < 0)
 		report(&st, "rbtree colours or links broken");
+	if (raw_read_seqcount(&mm->mm_seq.seqcount) & 1)
+		report(&st, "mm_seq is odd: a tree write section was left open");
 	check_list(&st, mm);
 	check_gaps(&st, mm->mm_rb.rb_node);
 	check_page_tables(&st, mm, NULL);
@@ -553,11 +563,13 @@ void dump_vma(FILE *out, const struct vm_area_struct *vma)
 {
 	char flags[160];
 
-	fprintf(out, "vma %lx-%lx pgoff %lx flags %s%s anon_vma %p file %p\n",
+	fprintf(out, "vma %lx-%lx pgoff %lx flags %s%s anon_vma %p file %p "
+		"seq %u\n",
 		vma->vm_start, vma->vm_end, vma->vm_pgoff,
 		show_smap_vma_flags(vma->vm_flags, flags, sizeof(flags)),
 		vma->vm_flags & VM_SHARED ? " (shared)" : "",
-		(void *)vma->anon_vma, (void *)vma->vm_file);
+		(void *)vma->anon_vma, (void *)vma->vm_file,
+		raw_read_seqcount(&vma->vm_sequence));
 }
 
 void dump_mm(FILE *out, struct mm_struct *mm)

@@ -8,6 +8,8 @@
  * parent and maps them read-only in the child, and the first write on
  * either side copies (or, if the other side let go, reuses) the page.
  */
+#include <mmsim/strategy.h>
+
 #include "mm/internal.h"
 
 /*
@@ -86,18 +88,55 @@ static struct vm_area_struct *dup_vma(struct mm_struct *mm,
 }
 
 /*
+ * Can a fault run in mm while we hold its mmap lock for writing?  Only a
+ * speculative one, which the strategy tries only when mm has more than
+ * one user.  validate_mm() needs the page tables still, so it skips such
+ * an mm: a fault may be between its PTE and its RSS counter.
+ */
+static bool mm_has_lockless_faults(struct mm_struct *mm)
+{
+	return mm->strategy->speculative_fault &&
+	       atomic_load(&mm->mm_users) > 1;
+}
+
+/*
+ * End the write sections dup_mmap() opened on the parent's VMAs: every
+ * copied one up to last (NULL: none).
+ */
+static void dup_mmap_write_end(struct mm_struct *oldmm,
+			       struct vm_area_struct *last)
+{
+	struct vm_area_struct *mpnt;
+
+	if (!last)
+		return;
+	for (mpnt = oldmm->mmap; mpnt; mpnt = mpnt->vm_next) {
+		if (!(mpnt->vm_flags & VM_DONTCOPY))
+			vm_write_end(mpnt);
+		if (mpnt == last)
+			break;
+	}
+}
+
+/*
  * Copy every VMA of oldmm into mm, which is new and empty (dup_mmap).
  * VMAs are appended in address order, so each is linked as the right
  * child of the one before: the largest node of a search tree has no
  * right child, whatever the rebalancing did.  Returns 0 or -ENOMEM; on
  * failure mm holds what was copied so far, for mmput() to free.
  *
+ * Each parent VMA copied stays in a vm_sequence write section from
+ * before copy_page_range() write-protects its PTEs until after the TLB
+ * flush that follows: a speculative write fault in the parent must not
+ * copy a page for COW while another CPU still writes to the old page
+ * through a stale writable TLB entry (races.md race 5).
+ *
  * Takes both mmap locks for writing, oldmm's first (nobody else can see
  * mm yet: its lock is for the asserts of what is called here).
  */
 static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 {
-	struct vm_area_struct *mpnt, *tmp, *prev = NULL;
+	struct vm_area_struct *mpnt, *tmp, *prev = NULL, *last_begun = NULL;
 	struct rb_node **rb_link, *rb_parent = NULL;
 	unsigned long charge;
 	int retval = 0;
@@ -113,6 +152,8 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 					-(long)vma_pages(mpnt));
 			continue;
 		}
+		vm_write_begin(mpnt);
+		last_begun = mpnt;
 		charge = 0;
 		if (mpnt->vm_flags & VM_ACCOUNT) {
 			if (security_vm_enough_memory_mm(oldmm,
@@ -146,9 +187,11 @@ out:
 	 * translation once the child can see them.
 	 */
 	flush_tlb_mm(oldmm);
+	dup_mmap_write_end(oldmm, last_begun);
 	if (!retval) {
 		WARN_ON(validate_mm(mm));
-		WARN_ON(validate_mm(oldmm));
+		if (!mm_has_lockless_faults(oldmm))
+			WARN_ON(validate_mm(oldmm));
 	}
 	mmap_write_unlock(mm);
 	mmap_write_unlock(oldmm);
@@ -165,13 +208,15 @@ fail_nomem:
  * fork(): a new mm with a copy of oldmm's VMAs and of the PTEs that need
  * copying (dup_mm).  Returns the new mm (one user, never run on a CPU),
  * or NULL on -ENOMEM with nothing leaked: what was copied is torn down by
- * mmput() like any exiting mm.  Takes oldmm's mmap lock for writing.
+ * mmput() like any exiting mm.  The child gets oldmm's fault strategy.
+ * Takes oldmm's mmap lock for writing.
  */
 struct mm_struct *dup_mm(struct mm_struct *oldmm)
 {
 	struct mm_struct *mm;
 
-	mm = mm_alloc(oldmm->pgtable_levels);
+	/* The child faults the way its parent does. */
+	mm = mm_alloc_strategy(oldmm->pgtable_levels, oldmm->strategy);
 	if (!mm)
 		return NULL;
 	if (dup_mmap(mm, oldmm)) {

@@ -220,6 +220,42 @@ int anon_vma_fork(struct vm_area_struct *dst, struct vm_area_struct *src);
 vm_fault_t shmem_fault(struct vm_fault *vmf);
 void shmem_truncate_pages(struct file *file);
 
+/* --- Speculative page faults (spf-srcu, seed 001) ------------------------ */
+
+/*
+ * The SRCU domain of VMAs (src/strategy/spf_srcu.c): a VMA taken out of the
+ * tree is freed only after every reader inside srcu_read_lock(&vma_srcu)
+ * when it was taken out has left, so a speculative fault can look at a VMA
+ * it found without the mmap lock.
+ */
+extern struct srcu_struct vma_srcu;
+
+/*
+ * find_vma() without the mmap lock: the first VMA with addr < vm_end, or
+ * NULL, read under mm->mm_seq and retried until no tree writer ran during
+ * the walk.  The VMA may be taken out of the tree (and changed) as soon as
+ * we return: the caller validates it with vm_sequence and RB_EMPTY_NODE.
+ * The caller is inside srcu_read_lock(&vma_srcu).
+ */
+struct vm_area_struct *find_vma_srcu(struct mm_struct *mm, unsigned long addr);
+
+/*
+ * Has the VMA of a speculative fault changed since the fault validated it
+ * (vmf->sequence)?  It has if a writer bracketed a change of it with
+ * vm_write_begin/end since (or is inside one), or if it was taken out of
+ * the tree (its node cleared once the erase was over).  The acquire load
+ * of the count pairs with the release of vm_write_end().
+ */
+static inline bool vma_has_changed(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	bool dead = RB_EMPTY_NODE(&vma->vm_rb);
+	unsigned int seq = atomic_load_explicit(&vma->vm_sequence.sequence,
+						memory_order_acquire);
+
+	return dead || seq != vmf->sequence;
+}
+
 /* src/mm/mprotect.c: rewrite the rights of present PTEs; pages changed. */
 long change_protection(struct mmu_gather *tlb, struct vm_area_struct *vma,
 		       unsigned long start, unsigned long end,

@@ -6,6 +6,8 @@
  * pages of a range, and WILLNEED (read-ahead, which mmsim has nothing to
  * read for) does nothing, neither touching the VMAs.
  */
+#include <mmsim/strategy.h>
+
 #include "mm/internal.h"
 
 static bool madvise_behavior_valid(int behavior)
@@ -97,7 +99,10 @@ static int madvise_vma_behavior(struct vm_area_struct *vma,
 	vma = vma_modify_flags(before, vma, start, end, new_flags);
 	if (IS_ERR_VALUE((unsigned long)vma))
 		return (int)(long)vma;
-	vma->vm_flags = new_flags;
+	/* A fault reads vm_flags: the mmap write lock alone is not enough. */
+	vm_write_begin(vma);
+	WRITE_ONCE(vma->vm_flags, (unsigned long)new_flags);
+	vm_write_end(vma);
 	*prev = vma;
 	return 0;
 }

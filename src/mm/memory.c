@@ -15,13 +15,26 @@
  * vmf->vma_page_prot, a snapshot of the VMA, rather than the VMA itself,
  * for the same reason.
  *
+ * Speculative faults (FAULT_FLAG_SPECULATIVE, spf-srcu: seed 001 patches
+ * 02-09) run these handlers without the mmap lock, on an anonymous
+ * private VMA that handle_speculative_fault() found and validated, with
+ * its PTE already read.  Every place that takes the PTE lock goes through
+ * pte_spinlock() or pte_map_lock(), which for such a fault check under
+ * the lock that neither the VMA (vma_has_changed) nor the PMD changed
+ * since, and fail instead of waiting; the handler then gives up with
+ * VM_FAULT_RETRY and the fault is done again the classic way.  A
+ * speculative fault never allocates a page table and never prepares an
+ * anon_vma (the VMA has one).
+ *
  * Pages hold one reference per PTE that maps them (and shmem pages one
  * more for the page cache); _mapcount counts the PTEs (see rmap.c).  A
  * page unmapped from a PTE is freed only after every TLB that may cache
  * the PTE was flushed: zapping goes through an mmu_gather, a COW break
  * through ptep_clear_flush().
  */
+#include <mmsim/mutant.h>
 #include <mmsim/sched.h>
+#include <mmsim/strategy.h>
 
 #include "mm/internal.h"
 
@@ -123,44 +136,228 @@ static pte_t ptep_clear_flush(struct vm_area_struct *vma, unsigned long address,
 	return pte;
 }
 
+/* --- taking the PTE lock, speculatively or not ------------------------ */
+
+/*
+ * Lock the PTE table that a speculative fault walked to (vmf->orig_pmd),
+ * if the VMA and the PMD are still what the fault validated; count the
+ * reason and return false if not.
+ *
+ * Interrupts stay disabled from the first check to the second.  The first
+ * proves that the table was current; page tables are freed only after a
+ * TLB shootdown that this CPU (running the mm) must acknowledge, so with
+ * interrupts off the table and its lock stay allocated (in the RCU
+ * table-free mode, our srcu_read_lock(&vma_srcu) is an RCU reader and
+ * holds them).  The second check, under the lock, proves that nothing
+ * changed before we got it; from then on a zap or a table free must wait
+ * for our lock (seed 001 patch 08).  The lock is only tried: the CPU that
+ * holds it may be waiting for us to acknowledge its shootdown, which we
+ * cannot do with interrupts off (patch 09, races.md race 1).  The PMD is
+ * compared because a PMD cleared or replaced under a VMA that did not
+ * change (a collapse) would leave us locking a dead table (race 3).
+ */
+static bool spf_pte_trylock(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	enum fault_event abort;
+	spinlock_t *ptl;
+
+	local_irq_disable();
+	if (vma_has_changed(vmf)) {
+		abort = SPF_VMA_CHANGED;
+		goto out_abort;
+	}
+	if (!mmsim_mutant_is(MUTANT_NO_PMD_SAME) &&
+	    !pmd_same(pmdp_get(vmf->pmd), vmf->orig_pmd)) {
+		abort = SPF_PMD_CHANGED;
+		goto out_abort;
+	}
+	mmsim_sched_point(SCHED_SPF_PTE, vma);
+	ptl = pte_lockptr(vma->vm_mm, vmf->orig_pmd);
+	if (mmsim_mutant_is(MUTANT_PTE_SPIN_IRQOFF)) {
+		spin_lock(ptl);
+	} else if (!spin_trylock(ptl)) {
+		abort = SPF_PTE_LOCK;
+		goto out_abort;
+	}
+	if (!mmsim_mutant_is(MUTANT_NO_SECOND_VMA_CHECK) &&
+	    vma_has_changed(vmf)) {
+		spin_unlock(ptl);
+		abort = SPF_VMA_CHANGED;
+		goto out_abort;
+	}
+	vmf->ptl = ptl;
+	local_irq_enable();
+	return true;
+
+out_abort:
+	local_irq_enable();
+	count_fault_event(abort);
+	return false;
+}
+
+/*
+ * Lock the PTE that vmf->pte points to (pte_spinlock).  A classic fault
+ * always gets it; a speculative one gets false when it must give up.
+ */
+static bool pte_spinlock(struct vm_fault *vmf)
+{
+	if (!(vmf->flags & FAULT_FLAG_SPECULATIVE)) {
+		vmf->ptl = pte_lockptr(vmf->vma->vm_mm, vmf->orig_pmd);
+		spin_lock(vmf->ptl);
+		return true;
+	}
+	return spf_pte_trylock(vmf);
+}
+
+/*
+ * Map and lock the PTE of vmf->address again, after working without the
+ * lock (pte_map_lock).  A classic fault always gets true, and vmf->pte is
+ * NULL if the PMD no longer points to a table; a speculative one gets
+ * false when it must give up, and otherwise the PTE in the table it
+ * walked to.
+ */
+static bool pte_map_lock(struct vm_fault *vmf)
+{
+	if (!(vmf->flags & FAULT_FLAG_SPECULATIVE)) {
+		vmf->pte = pte_offset_map_lock(vmf->vma->vm_mm, vmf->pmd,
+					       vmf->address, &vmf->ptl);
+		return true;
+	}
+	if (!spf_pte_trylock(vmf))
+		return false;
+	vmf->pte = pte_offset_kernel(vmf->orig_pmd, vmf->address);
+	return true;
+}
+
+/*
+ * Called with the PTE lock held, right before a handler checks that the
+ * PTE is still what it decided on without the lock (pte_none/pte_same)
+ * and then sets it.  For a speculative fault this is a race window of its
+ * own (another fault may have set the PTE since we read it); the mutant
+ * no-final-pte-same drops the check there.  Returns whether to skip it.
+ */
+static bool skip_final_pte_check(struct vm_fault *vmf)
+{
+	if (!(vmf->flags & FAULT_FLAG_SPECULATIVE))
+		return false;
+	mmsim_sched_point(SCHED_SPF_FINAL, vmf->vma);
+	return mmsim_mutant_is(MUTANT_NO_FINAL_PTE_SAME);
+}
+
+/*
+ * The anon_vma that a speculative fault's page joins.  The VMA had one
+ * when the fault validated it, and vma_has_changed() found no writer
+ * since, under the PTE lock we hold; but writers change the field without
+ * that lock, hence READ_ONCE (acquire: anon_vma_prepare() publishes it
+ * with a release).  NULL only if the VMA changed after all.
+ */
+static struct anon_vma *spf_anon_vma(struct vm_fault *vmf)
+{
+	return __atomic_load_n(&vmf->vma->anon_vma, __ATOMIC_ACQUIRE);
+}
+
+/* page->mapping of an exclusive anonymous page of anon_vma. */
+static void set_page_anon_rmap(struct page *page, struct anon_vma *anon_vma)
+{
+	__atomic_store_n(&page->mapping,
+			 (void *)((unsigned long)anon_vma | PAGE_MAPPING_ANON),
+			 __ATOMIC_RELEASE);
+	SetPageFlag(page, PG_anon_exclusive);
+}
+
+/*
+ * Give page, new and about to be mapped at vmf->address, its anonymous
+ * rmap (page_add_new_anon_rmap).  A speculative fault does it from its
+ * validated snapshot (the series' __page_add_new_anon_rmap): a split may
+ * move the VMA's bounds under us even while we hold the PTE lock (it
+ * takes none), but both halves keep the anon_vma and the page index.
+ * Returns false, having done nothing, if a speculative fault's VMA lost
+ * its anon_vma.  The caller holds the PTE lock.
+ */
+static bool fault_add_new_anon_rmap(struct vm_fault *vmf, struct page *page)
+{
+	struct anon_vma *anon_vma;
+
+	if (!(vmf->flags & FAULT_FLAG_SPECULATIVE)) {
+		page_add_new_anon_rmap(page, vmf->vma, vmf->address);
+		return true;
+	}
+	anon_vma = spf_anon_vma(vmf);
+	if (!anon_vma)
+		return false;
+	atomic_store_explicit(&page->_mapcount, 0, memory_order_relaxed);
+	page->index = vmf->pgoff;
+	set_page_anon_rmap(page, anon_vma);
+	return true;
+}
+
+/*
+ * A reused anonymous page becomes the VMA's own (page_move_anon_rmap).
+ * Returns false, having done nothing, if a speculative fault's VMA lost
+ * its anon_vma.  The caller holds the PTE lock.
+ */
+static bool fault_move_anon_rmap(struct vm_fault *vmf, struct page *page)
+{
+	struct anon_vma *anon_vma;
+
+	if (!(vmf->flags & FAULT_FLAG_SPECULATIVE)) {
+		page_move_anon_rmap(page, vmf->vma);
+		return true;
+	}
+	anon_vma = spf_anon_vma(vmf);
+	if (!anon_vma)
+		return false;
+	set_page_anon_rmap(page, anon_vma);
+	return true;
+}
+
 /* --- anonymous faults ------------------------------------------------------ */
 
 /*
  * A fault on a PTE that was never set in an anonymous private VMA.  A read
  * maps the shared zero page read-only; a write maps a new zeroed page.
  *
- * We enter with the mmap lock held for reading and the PTE not mapped
- * (vmf->pte is NULL); we return with it unmapped and unlocked.
+ * We enter with the mmap lock held for reading (or, speculatively, inside
+ * the SRCU read side) and the PTE not mapped (vmf->pte is NULL); we return
+ * with it unmapped and unlocked.  VM_FAULT_RETRY only from a speculative
+ * fault that gave up.
  */
 vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
+	bool spf = vmf->flags & FAULT_FLAG_SPECULATIVE;
+	vm_fault_t ret = 0;
 	struct page *page;
 	pte_t entry;
 
 	/* Shared anonymous memory is shmem (vm_ops set): not ours. */
 	if (vmf->vma_flags & VM_SHARED)
 		return VM_FAULT_SIGBUS;
-	/* __handle_mm_fault() allocated the table; a collapse may have gone. */
-	if (pmd_none(pmdp_get(vmf->pmd)) && __pte_alloc(mm, vmf->pmd))
+	/*
+	 * __handle_mm_fault() allocated the table; a collapse may have gone.
+	 * Never speculatively: a table allocated after free_pgtables() ran
+	 * would never be freed; pte_map_lock() checks the PMD instead.
+	 */
+	if (!spf && pmd_none(pmdp_get(vmf->pmd)) && __pte_alloc(mm, vmf->pmd))
 		return VM_FAULT_OOM;
 
 	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
 		entry = pte_mkspecial(pfn_pte(page_to_pfn(ZERO_PAGE(vmf->address)),
 					      vmf->vma_page_prot));
-		vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address,
-					       &vmf->ptl);
+		if (!pte_map_lock(vmf))
+			return VM_FAULT_RETRY;
 		if (!vmf->pte)
 			return 0;
 		/* Another fault got there first: its PTE stands. */
-		if (!pte_none(ptep_get(vmf->pte)))
+		if (!skip_final_pte_check(vmf) && !pte_none(ptep_get(vmf->pte)))
 			goto unlock;
 		goto setpte;
 	}
 
 	/* The page will need an anon_vma to belong to. */
-	if (unlikely(anon_vma_prepare(vma)))
+	if (!spf && unlikely(anon_vma_prepare(vma)))
 		return VM_FAULT_OOM;
 	page = alloc_page(GFP_HIGHUSER_MOVABLE);
 	if (!page)
@@ -171,13 +368,20 @@ vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 	if (vmf->vma_flags & VM_WRITE)
 		entry = pte_mkwrite(pte_mkdirty(entry));
 
-	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!pte_map_lock(vmf)) {
+		ret = VM_FAULT_RETRY;
+		goto release;
+	}
 	if (!vmf->pte)
 		goto release;
-	if (!pte_none(ptep_get(vmf->pte)))
+	if (!skip_final_pte_check(vmf) && !pte_none(ptep_get(vmf->pte)))
 		goto release_unlock;
+	if (!fault_add_new_anon_rmap(vmf, page)) {
+		count_fault_event(SPF_VMA_CHANGED);
+		ret = VM_FAULT_RETRY;
+		goto release_unlock;
+	}
 	inc_mm_counter(mm, MM_ANONPAGES);
-	page_add_new_anon_rmap(page, vma, vmf->address);
 setpte:
 	mmsim_sched_point(SCHED_PTE, vmf->pte);
 	set_pte_at(mm, vmf->address, vmf->pte, entry);
@@ -189,7 +393,7 @@ release_unlock:
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
 release:
 	put_page(page);
-	return 0;
+	return ret;
 }
 
 /* --- write-protect faults ---------------------------------------------------- */
@@ -233,9 +437,10 @@ static vm_fault_t wp_page_shared(struct vm_fault *vmf)
  * page through a stale entry; the old page's reference from the PTE is
  * dropped only after that flush.
  *
- * We enter with the mmap lock held for reading and the PTE unlocked; we
- * return with it unlocked.  Returns 0 also when the PTE changed meanwhile
- * (the access retries), or VM_FAULT_OOM.
+ * We enter with the mmap lock held for reading (or speculatively) and the
+ * PTE unlocked; we return with it unlocked.  Returns 0 also when the PTE
+ * changed meanwhile (the access retries), VM_FAULT_OOM, or VM_FAULT_RETRY
+ * from a speculative fault that gave up.
  */
 static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 {
@@ -243,10 +448,12 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 	struct mm_struct *mm = vma->vm_mm;
 	struct page *old_page = vmf->page;
 	struct page *new_page;
-	bool page_copied = false;
+	vm_fault_t ret = 0;
 	pte_t entry;
 
-	if (unlikely(anon_vma_prepare(vma)))
+	/* A speculative fault's VMA has its anon_vma already. */
+	if (!(vmf->flags & FAULT_FLAG_SPECULATIVE) &&
+	    unlikely(anon_vma_prepare(vma)))
 		goto oom;
 	new_page = alloc_page(GFP_HIGHUSER_MOVABLE);
 	if (!new_page)
@@ -256,38 +463,51 @@ static vm_fault_t wp_page_copy(struct vm_fault *vmf)
 	else
 		clear_user_highpage(new_page, vmf->address);
 
-	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
-	mmsim_sched_point(SCHED_PTE, vmf->pte);
-	if (likely(vmf->pte && pte_same(ptep_get(vmf->pte), vmf->orig_pte))) {
-		if (!old_page) {
-			inc_mm_counter(mm, MM_ANONPAGES);
-		} else if (!PageAnon(old_page)) {
-			dec_mm_counter(mm, mm_counter_file(old_page));
-			inc_mm_counter(mm, MM_ANONPAGES);
-		}
-		entry = mk_pte(new_page, vmf->vma_page_prot);
-		entry = maybe_mkwrite(pte_mkdirty(entry), vmf->vma_flags);
-		/* Flushed under the PTE lock, before the new PTE is visible. */
-		ptep_clear_flush(vma, vmf->address, vmf->pte);
-		page_add_new_anon_rmap(new_page, vma, vmf->address);
-		set_pte_at(mm, vmf->address, vmf->pte, entry);
-		if (old_page)
-			page_remove_rmap(old_page, vma);
-		page_copied = true;
+	if (!pte_map_lock(vmf)) {
+		ret = VM_FAULT_RETRY;
+		goto out_free_new;
 	}
-	if (vmf->pte)
-		pte_unmap_unlock(vmf->pte, vmf->ptl);
-	if (!page_copied)
-		put_page(new_page);
+	if (!vmf->pte)
+		goto out_free_new;
+	mmsim_sched_point(SCHED_PTE, vmf->pte);
+	/* Someone else handled it (or zapped it) while we copied. */
+	if (!skip_final_pte_check(vmf) &&
+	    !pte_same(ptep_get(vmf->pte), vmf->orig_pte))
+		goto out_unlock;
+	if (!fault_add_new_anon_rmap(vmf, new_page)) {
+		count_fault_event(SPF_VMA_CHANGED);
+		ret = VM_FAULT_RETRY;
+		goto out_unlock;
+	}
+	if (!old_page) {
+		inc_mm_counter(mm, MM_ANONPAGES);
+	} else if (!PageAnon(old_page)) {
+		dec_mm_counter(mm, mm_counter_file(old_page));
+		inc_mm_counter(mm, MM_ANONPAGES);
+	}
+	entry = mk_pte(new_page, vmf->vma_page_prot);
+	entry = maybe_mkwrite(pte_mkdirty(entry), vmf->vma_flags);
+	/* Flushed under the PTE lock, before the new PTE is visible. */
+	ptep_clear_flush(vma, vmf->address, vmf->pte);
+	set_pte_at(mm, vmf->address, vmf->pte, entry);
+	if (old_page)
+		page_remove_rmap(old_page, vma);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
 	if (old_page) {
 		/* The reference of the PTE we replaced (TLBs are flushed). */
-		if (page_copied)
-			put_page(old_page);
+		put_page(old_page);
 		/* And ours, from do_wp_page(). */
 		put_page(old_page);
 	}
 	return 0;
 
+out_unlock:
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+out_free_new:
+	put_page(new_page);
+	if (old_page)
+		put_page(old_page);
+	return ret;
 oom:
 	if (old_page)
 		put_page(old_page);
@@ -319,8 +539,9 @@ static bool wp_can_reuse_anon_page(struct page *page)
  * (the zero page, a page shared with a forked mm, a page-cache page of a
  * private file mapping).
  *
- * We enter with the mmap lock held for reading and the PTE mapped and
- * locked (vmf->orig_pte is its value); we return with it unlocked.
+ * We enter with the mmap lock held for reading (or speculatively) and the
+ * PTE mapped and locked (vmf->orig_pte is its value); we return with it
+ * unlocked.  VM_FAULT_RETRY only from a speculative fault that gave up.
  */
 vm_fault_t do_wp_page(struct vm_fault *vmf)
 {
@@ -337,8 +558,12 @@ vm_fault_t do_wp_page(struct vm_fault *vmf)
 	if (vmf->vma_flags & (VM_SHARED | VM_MAYSHARE))
 		return wp_page_shared(vmf);
 	if (PageAnon(page) && wp_can_reuse_anon_page(page)) {
-		if (!PageAnonExclusive(page))
-			page_move_anon_rmap(page, vmf->vma);
+		if (!PageAnonExclusive(page) &&
+		    !fault_move_anon_rmap(vmf, page)) {
+			pte_unmap_unlock(vmf->pte, vmf->ptl);
+			count_fault_event(SPF_VMA_CHANGED);
+			return VM_FAULT_RETRY;
+		}
 		return wp_page_reuse(vmf);
 	}
 	/* Keep the page alive while we copy it without the lock. */
@@ -406,7 +631,9 @@ static vm_fault_t finish_fault(struct vm_fault *vmf)
 
 	if (pmd_none(pmdp_get(vmf->pmd)) && __pte_alloc(mm, vmf->pmd))
 		return VM_FAULT_OOM;
-	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	/* File faults are never speculative: this always locks. */
+	if (!pte_map_lock(vmf))
+		return VM_FAULT_RETRY;
 	if (!vmf->pte)
 		return VM_FAULT_NOPAGE;
 	if (likely(pte_none(ptep_get(vmf->pte)))) {
@@ -518,14 +745,37 @@ static vm_fault_t do_prot_none_page(struct vm_fault *vmf)
 {
 	struct mm_struct *mm = vmf->vma->vm_mm;
 
-	vmf->ptl = pte_lockptr(mm, vmf->orig_pmd);
-	spin_lock(vmf->ptl);
+	if (!pte_spinlock(vmf))
+		return VM_FAULT_RETRY;
 	if (pte_same(ptep_get(vmf->pte), vmf->orig_pte) &&
 	    pmd_same(pmdp_get(vmf->pmd), vmf->orig_pmd))
 		set_pte_at(mm, vmf->address, vmf->pte,
 			   pte_modify(vmf->orig_pte, vmf->vma_page_prot));
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
 	return 0;
+}
+
+/*
+ * Read the PTE of vmf->address once, without its lock: vmf->orig_pte, and
+ * vmf->pte mapped, or NULL when the PTE is none or no table is there yet.
+ * False when the table went away under us.
+ */
+static bool fault_read_pte(struct vm_fault *vmf)
+{
+	if (unlikely(pmd_none(vmf->orig_pmd))) {
+		vmf->pte = NULL;
+		return true;
+	}
+	vmf->pte = pte_offset_map(vmf->pmd, vmf->address);
+	if (unlikely(!vmf->pte))
+		return false;
+	mmsim_sched_point(SCHED_PTE, vmf->pte);
+	vmf->orig_pte = ptep_get(vmf->pte);
+	if (pte_none(vmf->orig_pte)) {
+		pte_unmap(vmf->pte);
+		vmf->pte = NULL;
+	}
+	return true;
 }
 
 /*
@@ -536,38 +786,31 @@ static vm_fault_t do_prot_none_page(struct vm_fault *vmf)
  *
  * We enter with the mmap lock held for reading; we return with the PTE
  * unmapped and unlocked, and with the mmap lock released if the result has
- * VM_FAULT_RETRY.
+ * VM_FAULT_RETRY.  A speculative fault enters without the mmap lock, with
+ * the PTE already read (vmf->orig_pte; vmf->pte NULL if none) by
+ * handle_speculative_fault(), and VM_FAULT_RETRY means it gave up.
  */
 vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 {
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	bool spf = vmf->flags & FAULT_FLAG_SPECULATIVE;
 	pte_t entry;
 
-	if (unlikely(pmd_none(vmf->orig_pmd))) {
-		vmf->pte = NULL;
-	} else {
-		vmf->pte = pte_offset_map(vmf->pmd, vmf->address);
-		/* The table went away under us: let the access fault again. */
-		if (unlikely(!vmf->pte))
-			return 0;
-		mmsim_sched_point(SCHED_PTE, vmf->pte);
-		vmf->orig_pte = ptep_get(vmf->pte);
-		if (pte_none(vmf->orig_pte)) {
-			pte_unmap(vmf->pte);
-			vmf->pte = NULL;
-		}
-	}
+	/* A speculative fault read it already, with interrupts off. */
+	if (!spf && !fault_read_pte(vmf))
+		return 0;	/* the table went away: fault again */
 
 	if (!vmf->pte) {
-		if (vma_is_anonymous(vmf->vma))
+		/* Speculative faults are only tried in anonymous VMAs. */
+		if (spf || vma_is_anonymous(vmf->vma))
 			return do_anonymous_page(vmf);
 		return do_fault(vmf);
 	}
 	if (pte_protnone(vmf->orig_pte))
 		return do_prot_none_page(vmf);
 
-	vmf->ptl = pte_lockptr(vmf->vma->vm_mm, vmf->orig_pmd);
-	spin_lock(vmf->ptl);
+	if (!pte_spinlock(vmf))
+		return VM_FAULT_RETRY;
 	entry = vmf->orig_pte;
 	if (unlikely(!pte_same(ptep_get(vmf->pte), entry) ||
 		     !pmd_same(pmdp_get(vmf->pmd), vmf->orig_pmd)))
@@ -790,6 +1033,27 @@ static void zap_p4d_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 }
 
 /*
+ * Does a zap of vma write its vm_sequence (seed 001 patch 04), so that a
+ * speculative fault that validated the VMA before sees it changing while
+ * its PTEs go?  A seqcount takes one writer at a time, so we write it
+ * when that is sure: the mmap lock is held for writing (the series zapped
+ * only so), or the VMA is out of the tree, which since 4.20 munmap zaps
+ * after downgrading to the read lock: nobody else can reach a detached
+ * VMA to write it.  MADV_DONTNEED zaps a VMA in the tree under the read
+ * lock, which two threads may do at once; it leaves the count alone: it
+ * changes no field of the VMA and frees no table, and the PTEs it clears
+ * go under their lock, which a speculative fault takes and checks too,
+ * as a classic fault racing with MADV_DONTNEED does.
+ */
+static bool zap_writes_vm_sequence(struct vm_area_struct *vma)
+{
+	if (mmsim_mutant_is(MUTANT_NO_SEQ_UNMAP))
+		return false;
+	return RB_EMPTY_NODE(&vma->vm_rb) ||
+	       rwsem_is_write_locked_by_me(&vma->vm_mm->mmap_lock);
+}
+
+/*
  * Zap [addr, end) of vma (inside it): walk the tables without allocating
  * and clear every PTE.  The caller holds the mmap lock, and finishes the
  * gather (which flushes the TLBs and frees the pages).
@@ -798,11 +1062,14 @@ void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 		      unsigned long addr, unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	bool seq = zap_writes_vm_sequence(vma);
 	pgd_t *pgd;
 	unsigned long next;
 
 	mmap_assert_locked(mm);
 	VM_BUG_ON(addr >= end || addr < vma->vm_start || end > vma->vm_end);
+	if (seq)
+		vm_write_begin(vma);
 	pgd = pgd_offset(mm, addr);
 	do {
 		next = pt_addr_end(addr, end, pgdir_shift(mm));
@@ -810,6 +1077,8 @@ void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 			continue;
 		zap_p4d_range(tlb, vma, pgd, addr, next);
 	} while (pgd++, addr = next, addr != end);
+	if (seq)
+		vm_write_end(vma);
 }
 
 /* unmap_page_range() over the part of vma inside [start, end), if any. */

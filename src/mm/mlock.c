@@ -5,6 +5,8 @@
  * locked_vm, and fault the range in after locking it (mm_populate_range:
  * every page gets a present PTE, writable private ones a COW-broken page).
  */
+#include <mmsim/strategy.h>
+
 #include "mm/internal.h"
 
 /* Is the task allowed to lock memory at all? */
@@ -58,8 +60,11 @@ int mlock_fixup(struct vm_area_struct *vma, struct vm_area_struct **prev,
 	 * kernel's mlock_vma_pages_range() marks the pages mlocked on the
 	 * unevictable LRU; mmsim has no reclaim to hide them from, so
 	 * locking is the flag plus the populate that do_mlock() does next.
+	 * A speculative fault reads vm_flags, hence the write section.
 	 */
-	vma->vm_flags = newflags;
+	vm_write_begin(vma);
+	WRITE_ONCE(vma->vm_flags, newflags);
+	vm_write_end(vma);
 out:
 	*prev = vma;
 	return 0;

@@ -10,6 +10,8 @@
  */
 #include <limits.h>
 
+#include <mmsim/strategy.h>
+
 #include "mm/internal.h"
 
 /* Mappings below 47 bits unless the caller hints higher (x86 5-level). */
@@ -286,7 +288,12 @@ int sys_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	return ret;
 }
 
-/* A VMA for [addr, addr + len) that no neighbour could absorb. */
+/*
+ * A VMA for [addr, addr + len) that no neighbour could absorb, linked and
+ * returned inside its vm_sequence write section: mmap_region() may still
+ * change it, and a speculative fault must not use it half built (races.md
+ * race 8); mmap_region() ends the section.
+ */
 static struct vm_area_struct *mmap_new_vma(struct mm_struct *mm,
 		struct file *file, unsigned long addr, unsigned long len,
 		unsigned long vm_flags, pgoff_t pgoff, int *errp)
@@ -310,12 +317,15 @@ static struct vm_area_struct *mmap_new_vma(struct mm_struct *mm,
 		if (*errp)
 			goto out_free;
 	}
+	vm_write_begin(vma);
 	*errp = vma_link(mm, vma);
 	if (*errp)
-		goto out_put;
+		goto out_end;
 	return vma;
 
-out_put:
+out_end:
+	/* Never linked: nobody saw it, it goes at once. */
+	vm_write_end(vma);
 	if (vma->vm_file)
 		fput(vma->vm_file);
 out_free:
@@ -338,6 +348,7 @@ static unsigned long mmap_region(struct mm_struct *mm, struct file *file,
 	struct vm_area_struct *vma;
 	unsigned long pglen = len >> PAGE_SHIFT, charged = 0;
 	unsigned long old_pages = 0, old_accounted = 0;
+	bool new_vma = false;
 	int error;
 
 	/* What MAP_FIXED replaces does not count against the limits. */
@@ -368,20 +379,28 @@ static unsigned long mmap_region(struct mm_struct *mm, struct file *file,
 
 	vmg.flags = vm_flags;
 	vmg.next = find_vma_prev(mm, addr, &vmg.prev);
+	/* A merge is complete when it returns (__vma_adjust's section). */
 	vma = vma_merge_new_range(&vmg);
 	if (!vma) {
 		vma = mmap_new_vma(mm, file, addr, len, vm_flags, pgoff, &error);
 		if (!vma)
 			goto unacct_new;
+		new_vma = true;
 	}
 
 	vm_stat_account(mm, vm_flags, pglen);
 	if (vm_flags & VM_LOCKED) {
-		if (vm_flags & VM_SPECIAL)
-			vma->vm_flags &= ~VM_LOCKED_MASK;
-		else
+		if (vm_flags & VM_SPECIAL) {
+			/* VM_SPECIAL never merges: still in its section. */
+			VM_WARN_ON(!new_vma);
+			WRITE_ONCE(vma->vm_flags,
+				   vma->vm_flags & ~VM_LOCKED_MASK);
+		} else {
 			mm->locked_vm += pglen;
+		}
 	}
+	if (new_vma)
+		vm_write_end(vma);
 	return addr;
 
 unacct_new:

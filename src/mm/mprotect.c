@@ -6,6 +6,9 @@
  * rewriting the PTEs already mapped (change_protection) so that the MMU
  * enforces the new rights at once.
  */
+#include <mmsim/mutant.h>
+#include <mmsim/strategy.h>
+
 #include "mm/internal.h"
 
 /* x86: any bit besides rwx (and PROT_SEM) is invalid. */
@@ -118,6 +121,7 @@ static int mprotect_fixup(struct mmu_gather *tlb, struct vm_area_struct *vma,
 	unsigned long oldflags = vma->vm_flags;
 	long nrpages = (end - start) >> PAGE_SHIFT;
 	unsigned long charged = 0;
+	bool seq;
 
 	mmap_assert_write_locked(mm);
 	if (newflags == oldflags) {
@@ -154,9 +158,20 @@ static int mprotect_fixup(struct mmu_gather *tlb, struct vm_area_struct *vma,
 	}
 	*pprev = vma;
 
-	vma->vm_flags = newflags;
-	vma->vm_page_prot = vm_get_page_prot(newflags);
+	/*
+	 * The rights change under vma's vm_sequence, PTEs included: a
+	 * speculative fault that read the old flags, or a PTE
+	 * change_protection() is about to rewrite, must not install a PTE
+	 * with the old rights (the series' mprotect_fixup).
+	 */
+	seq = !mmsim_mutant_is(MUTANT_NO_SEQ_MPROTECT);
+	if (seq)
+		vm_write_begin(vma);
+	WRITE_ONCE(vma->vm_flags, newflags);
+	WRITE_ONCE(vma->vm_page_prot.pgprot, vm_get_page_prot(newflags).pgprot);
 	change_protection(tlb, vma, start, end, newflags);
+	if (seq)
+		vm_write_end(vma);
 
 	if ((oldflags & VM_ACCOUNT) && !(newflags & VM_ACCOUNT))
 		vm_unacct_memory(nrpages);

@@ -36,7 +36,14 @@
  *
  * Every function below expects the mmap lock held for writing, except
  * check_mremap_params() and sys_mremap(), which takes it.
+ *
+ * Speculative faults: every change this file makes to a VMA in the tree
+ * (its flags, its anon_vma, the PTEs a move takes away or brings) happens
+ * inside that VMA's vm_sequence write section; the splits and merges
+ * happen in __vma_adjust(), which has its own.
  */
+#include <mmsim/strategy.h>
+
 #include "mm/internal.h"
 
 /* What a call does to the size of the range. */
@@ -195,6 +202,17 @@ static int prep_move_vma(struct vma_remap_struct *vrm)
 	return 0;
 }
 
+/* Set or clear flag in vma->vm_flags, which a speculative fault reads. */
+static void vma_change_flag(struct vm_area_struct *vma, unsigned long flag,
+			    bool set)
+{
+	unsigned long flags = vma->vm_flags;
+
+	vm_write_begin(vma);
+	WRITE_ONCE(vma->vm_flags, set ? flags | flag : flags & ~flag);
+	vm_write_end(vma);
+}
+
 /*
  * Unmap the source of a move that succeeded.  Its charge was taken when
  * it was mapped and now belongs to the copy (the move itself charged only
@@ -224,7 +242,7 @@ static void unmap_source_vma(struct vma_remap_struct *vrm)
 	int err;
 
 	if (accountable_move)
-		vma->vm_flags &= ~VM_ACCOUNT;
+		vma_change_flag(vma, VM_ACCOUNT, false);
 
 	/* old_len == 0 (a duplicated shared mapping): nothing to unmap. */
 	err = len ? do_vmi_munmap(vrm->mm, addr, len, false) : -EINVAL;
@@ -238,9 +256,9 @@ static void unmap_source_vma(struct vma_remap_struct *vrm)
 		return;
 	next = find_vma_prev(vrm->mm, addr, &prev);
 	if (vm_start < addr && prev)
-		prev->vm_flags |= VM_ACCOUNT;
+		vma_change_flag(prev, VM_ACCOUNT, true);
 	if (vm_end > end && next)
-		next->vm_flags |= VM_ACCOUNT;
+		vma_change_flag(next, VM_ACCOUNT, true);
 }
 
 /*
@@ -358,6 +376,7 @@ static int copy_vma_and_data(struct vma_remap_struct *vrm,
 			    ((vrm->addr - vma->vm_start) >> PAGE_SHIFT);
 	unsigned long moved_len;
 	bool need_rmap_locks;
+	int err = 0;
 
 	new_vma = copy_vma(&vma, vrm->new_addr, vrm->new_len, new_pgoff,
 			   &need_rmap_locks);
@@ -369,10 +388,19 @@ static int copy_vma_and_data(struct vma_remap_struct *vrm,
 	vrm->vma = vma;
 
 	/*
+	 * Both VMAs are in write sections while the PTEs move (the
+	 * series' move_vma): a speculative fault on the source could act
+	 * on a PTE that is leaving, one on the destination could install
+	 * a PTE where move_ptes() is about to put the moved one.  They are
+	 * the same VMA when the copy merged into an unfaulted source.
+	 *
 	 * need_rmap_locks orders the move against rmap walkers in the
 	 * kernel; mmsim has none (no reclaim, no migration), and a fault on
 	 * either range waits on the PTE locks that move_ptes() holds.
 	 */
+	vm_write_begin(vma);
+	if (new_vma != vma)
+		vm_write_begin(new_vma);
 	moved_len = move_page_tables(vma, vrm->addr, new_vma, vrm->new_addr,
 				     vrm->old_len);
 	if (moved_len < vrm->old_len) {
@@ -385,9 +413,12 @@ static int copy_vma_and_data(struct vma_remap_struct *vrm,
 		vrm->vma = new_vma;
 		vrm->old_len = vrm->new_len;
 		vrm->addr = vrm->new_addr;
-		return -ENOMEM;
+		err = -ENOMEM;
 	}
-	return 0;
+	if (new_vma != vma)
+		vm_write_end(new_vma);
+	vm_write_end(vma);
+	return err;
 }
 
 /*
@@ -405,9 +436,11 @@ static void dontunmap_complete(struct vma_remap_struct *vrm,
 	struct vm_area_struct *vma = vrm->vma;
 	unsigned long start = vrm->addr, end = vrm->addr + vrm->old_len;
 
-	vma->vm_flags &= ~VM_LOCKED_MASK;
+	vm_write_begin(vma);
+	WRITE_ONCE(vma->vm_flags, vma->vm_flags & ~VM_LOCKED_MASK);
 	if (new_vma != vma && start == vma->vm_start && end == vma->vm_end)
 		unlink_anon_vmas(vma);
+	vm_write_end(vma);
 }
 
 /*

@@ -15,6 +15,10 @@
  *			avc_list and counters under that root: a parent and
  *			its forked children share them but hold different
  *			mmap locks.
+ * vma->anon_vma is also read by speculative faults, without the mmap lock
+ * (which give up on a VMA that has none yet): it is written with
+ * WRITE_ONCE or a release, and where a VMA in the tree loses or changes
+ * it, inside that VMA's vm_sequence write section (the callers' part).
  * The kernel takes the anon_vma lock before page_table_lock and finds the
  * mergeable neighbour without either (racy reads it tolerates); mmsim finds
  * it under page_table_lock, so it takes the anon_vma lock inside it.
@@ -206,7 +210,7 @@ int anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src)
 		if (!dst->anon_vma && src->anon_vma &&
 		    pavc->anon_vma->num_children < 2 &&
 		    pavc->anon_vma->num_active_vmas == 0)
-			dst->anon_vma = pavc->anon_vma;
+			WRITE_ONCE(dst->anon_vma, pavc->anon_vma);
 	}
 	if (dst->anon_vma)
 		dst->anon_vma->num_active_vmas++;
@@ -218,7 +222,7 @@ enomem_failure:
 	if (root)
 		anon_vma_unlock_write(root);
 	/* Undo what was linked; dst's anon_vma was not counted yet. */
-	dst->anon_vma = NULL;
+	WRITE_ONCE(dst->anon_vma, NULL);
 	unlink_anon_vmas(dst);
 	return -ENOMEM;
 }
@@ -255,7 +259,8 @@ void unlink_anon_vmas(struct vm_area_struct *vma)
 	}
 	if (vma->anon_vma) {
 		vma->anon_vma->num_active_vmas--;
-		vma->anon_vma = NULL;
+		/* A speculative fault may still look at a dead VMA. */
+		WRITE_ONCE(vma->anon_vma, NULL);
 	}
 	if (root)
 		anon_vma_unlock_write(root);
@@ -297,7 +302,7 @@ int anon_vma_fork(struct vm_area_struct *dst, struct vm_area_struct *src)
 		return 0;
 
 	/* vm_area_dup() copied the parent's pointer: decide afresh. */
-	dst->anon_vma = NULL;
+	WRITE_ONCE(dst->anon_vma, NULL);
 	error = anon_vma_clone(dst, src);
 	if (error)
 		return error;
@@ -316,7 +321,7 @@ int anon_vma_fork(struct vm_area_struct *dst, struct vm_area_struct *src)
 	anon_vma->root = src->anon_vma->root;
 	anon_vma->parent = src->anon_vma;
 	atomic_fetch_add(&anon_vma->root->refcount, 1);
-	dst->anon_vma = anon_vma;
+	WRITE_ONCE(dst->anon_vma, anon_vma);
 	anon_vma_lock_write(anon_vma);
 	anon_vma_chain_link(dst, avc, anon_vma);
 	anon_vma->parent->num_children++;

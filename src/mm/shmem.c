@@ -56,6 +56,7 @@ struct file *shmem_file_setup(const char *name, unsigned long size)
 		}
 	}
 	file->f_mapping.nr_slots = nr_slots;
+	__init_rwsem(&file->f_mapping.i_mmap_rwsem, "i_mmap_rwsem");
 	__spin_lock_init(&file->f_mapping.i_pages_lock, "i_pages_lock");
 	atomic_init(&file->f_count, 1);
 	file->f_mode = FMODE_READ | FMODE_WRITE;
@@ -279,7 +280,8 @@ int shmem_zero_setup(struct vm_area_struct *vma)
 		return -ENOMEM;
 	if (vma->vm_file)
 		fput(vma->vm_file);
-	vma->vm_file = file;
-	vma->vm_ops = &shmem_anon_vm_ops;
+	/* vma is not linked yet: plain stores would do; kept uniform. */
+	WRITE_ONCE(vma->vm_file, file);
+	WRITE_ONCE(vma->vm_ops, &shmem_anon_vm_ops);
 	return 0;
 }

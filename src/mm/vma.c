@@ -8,9 +8,22 @@
  * the other VMA has not been forked from a parent).
  *
  * Every function here requires the mmap lock held for writing.
+ *
+ * Speculative faults (spf-srcu) read VMAs without the mmap lock.  So every
+ * field a fault reads (vm_start, vm_end, vm_pgoff, vm_flags, vm_page_prot,
+ * anon_vma, vm_ops, vm_file) is written with WRITE_ONCE once the VMA may
+ * be in the tree, inside a vm_sequence write section of that VMA
+ * (vm_write_begin/end), which tells a fault that looked at it to retry the
+ * classic way; a VMA not linked yet is filled in with plain stores, since
+ * linking it publishes it.  A VMA that was in the tree is freed through
+ * the strategy (vma_free: after an SRCU grace period for spf-srcu), as a
+ * fault may still be looking at it; one that never was is freed at once.
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <mmsim/mutant.h>
+#include <mmsim/strategy.h>
 
 #include "mm/internal.h"
 
@@ -31,7 +44,9 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 
 /*
  * A copy of orig's fields, unlinked: the caller clones the anon_vma chain
- * and takes the file reference.
+ * and takes the file reference.  The copy gets a vm_sequence of its own,
+ * even: orig may be inside a write section (fork copies VMAs whose
+ * sequence it holds odd), and a VMA born odd would never look stable.
  */
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 {
@@ -43,9 +58,15 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 	INIT_LIST_HEAD(&new->anon_vma_chain);
 	RB_CLEAR_NODE(&new->vm_rb);
 	new->vm_next = new->vm_prev = NULL;
+	seqcount_init(&new->vm_sequence);
 	return new;
 }
 
+/*
+ * Free a VMA that was never in the tree (an error path, or what a failed
+ * split or copy built): nobody else can have seen it.  A VMA that was in
+ * the tree goes through remove_vma() or the strategy's vma_free.
+ */
 void vm_area_free(struct vm_area_struct *vma)
 {
 	free(vma);
@@ -53,16 +74,17 @@ void vm_area_free(struct vm_area_struct *vma)
 
 /*
  * Close a VMA that is already out of the tree and free it with its
- * references: the file, and its place on the anon_vmas.
+ * references: its place on the anon_vmas now, the file and the VMA
+ * itself through the strategy (mm->strategy->vma_free), which may wait
+ * for lockless readers that still look at it.  The caller holds the mmap
+ * lock (for reading after munmap's downgrade) or owns the dying mm.
  */
 void remove_vma(struct vm_area_struct *vma)
 {
 	if (vma->vm_ops && vma->vm_ops->close)
 		vma->vm_ops->close(vma);
 	unlink_anon_vmas(vma);
-	if (vma->vm_file)
-		fput(vma->vm_file);
-	vm_area_free(vma);
+	vma->vm_mm->strategy->vma_free(vma);
 }
 
 /*
@@ -84,16 +106,52 @@ int vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 	return 0;
 }
 
-/* An anon_vma moves with the pages when next is swallowed by vma. */
+/*
+ * An anon_vma moves with the pages when gone is swallowed by vma.  gone
+ * was in the tree, and a fault may still hold it: its write section ends
+ * (a fault that sampled it sees the change, one that samples it now finds
+ * its node cleared) and it is freed through the strategy, with its file.
+ */
 static void vma_remove_merged(struct mm_struct *mm, struct vm_area_struct *vma,
 			      struct vm_area_struct *gone)
 {
 	if (gone->anon_vma)
 		anon_vma_merge(vma, gone);
-	if (gone->vm_file)
-		fput(gone->vm_file);
 	mm->map_count--;
-	vm_area_free(gone);
+	vm_write_end(gone);
+	mm->strategy->vma_free(gone);
+}
+
+/* The file mapping lock of a VMA (i_mmap_lock_write), if it maps a file. */
+static struct address_space *vma_i_mmap_lock_write(struct vm_area_struct *vma)
+{
+	struct file *file = vma->vm_file;
+
+	if (!file)
+		return NULL;
+	down_write(&file->f_mapping.i_mmap_rwsem);
+	return &file->f_mapping;
+}
+
+static void i_mmap_unlock_write(struct address_space *mapping)
+{
+	if (mapping)
+		up_write(&mapping->i_mmap_rwsem);
+}
+
+/*
+ * Open the write sections of every VMA whose range va changes; insert is
+ * complete before it is linked and needs none.
+ */
+static void vma_adjust_write_begin(struct vma_adjust *va)
+{
+	vm_write_begin(va->vma);
+	if (va->adjust)
+		vm_write_begin(va->adjust);
+	if (va->remove)
+		vm_write_begin(va->remove);
+	if (va->remove2)
+		vm_write_begin(va->remove2);
 }
 
 /*
@@ -101,23 +159,41 @@ static void vma_remove_merged(struct mm_struct *mm, struct vm_area_struct *vma,
  * vma_adjust).  Removed VMAs leave the tree first, so that vma can grow over
  * them; the gap augment is refreshed for every VMA whose start or whose
  * predecessor's end moved.
+ *
+ * Lock order (the series' patch 05, races.md race 2): the file mapping
+ * lock (i_mmap_rwsem) first, then the vm_sequence write sections, as
+ * unmap_mapping_range() holds i_mmap_rwsem when it zaps (and so enters
+ * vm_sequence).  The caller holds the mmap lock for writing.
  */
 void __vma_adjust(struct mm_struct *mm, struct vma_adjust *va)
 {
 	struct vm_area_struct *vma = va->vma;
+	bool seq_first = mmsim_mutant_is(MUTANT_SEQ_BEFORE_MAPPING_LOCK);
+	struct address_space *mapping;
 
 	mmap_assert_write_locked(mm);
+	VM_BUG_ON(va->adjust == vma || va->remove == vma ||
+		  va->remove2 == vma);
+	if (seq_first)
+		vma_adjust_write_begin(va);
+	mapping = vma_i_mmap_lock_write(vma);
+	if (!seq_first)
+		vma_adjust_write_begin(va);
+
 	if (va->remove)
 		__vma_unlink(mm, va->remove);
 	if (va->remove2)
 		__vma_unlink(mm, va->remove2);
 
-	vma->vm_start = va->start;
-	vma->vm_end = va->end;
-	vma->vm_pgoff = va->pgoff;
+	WRITE_ONCE(vma->vm_start, va->start);
+	WRITE_ONCE(vma->vm_end, va->end);
+	WRITE_ONCE(vma->vm_pgoff, va->pgoff);
 	if (va->adjust && va->adj_start) {
-		va->adjust->vm_start += va->adj_start;
-		va->adjust->vm_pgoff += va->adj_start / (long)PAGE_SIZE;
+		struct vm_area_struct *adjust = va->adjust;
+
+		WRITE_ONCE(adjust->vm_start, adjust->vm_start + va->adj_start);
+		WRITE_ONCE(adjust->vm_pgoff,
+			   adjust->vm_pgoff + va->adj_start / (long)PAGE_SIZE);
 	}
 
 	vma_gap_update(vma);
@@ -133,11 +209,15 @@ void __vma_adjust(struct mm_struct *mm, struct vma_adjust *va)
 		BUG_ON(vma_link(mm, va->insert));
 	}
 	vma_update_highest(mm);
+	i_mmap_unlock_write(mapping);
 
 	if (va->remove)
 		vma_remove_merged(mm, vma, va->remove);
 	if (va->remove2)
 		vma_remove_merged(mm, vma, va->remove2);
+	if (va->adjust)
+		vm_write_end(va->adjust);
+	vm_write_end(vma);
 }
 
 /*
@@ -289,19 +369,27 @@ static bool can_merge_remove_vma(struct vm_area_struct *vma)
 /*
  * The expanding VMA must own an anon_vma if the one it takes pages from
  * does.  Returns 0, or -ENOMEM; *dup is set when dst got a new chain.
+ * dst is in the tree: a fault must not use the anon_vma before the chain
+ * is cloned, nor keep one that a failed clone takes back (races.md race
+ * 10), hence the write section.
  */
 static int dup_anon_vma(struct vm_area_struct *dst, struct vm_area_struct *src,
 			struct vm_area_struct **dup)
 {
+	int err = 0;
+
 	if (src->anon_vma && !dst->anon_vma) {
-		dst->anon_vma = src->anon_vma;
+		vm_write_begin(dst);
+		WRITE_ONCE(dst->anon_vma, src->anon_vma);
 		if (anon_vma_clone(dst, src)) {
-			dst->anon_vma = NULL;
-			return -ENOMEM;
+			WRITE_ONCE(dst->anon_vma, NULL);
+			err = -ENOMEM;
+		} else {
+			*dup = dst;
 		}
-		*dup = dst;
+		vm_write_end(dst);
 	}
-	return 0;
+	return err;
 }
 
 /*
@@ -330,8 +418,12 @@ int vma_expand(struct vma_merge_struct *vmg)
 	}
 	/* A copy merged into vma brings the source's pages: its anon_vma. */
 	if (vmg->copied_from && dup_anon_vma(vma, vmg->copied_from, &anon_dup)) {
-		if (anon_dup)
+		if (anon_dup) {
+			/* Take back the chain dup_anon_vma() gave vma. */
+			vm_write_begin(anon_dup);
 			unlink_anon_vmas(anon_dup);
+			vm_write_end(anon_dup);
+		}
 		vmg->nomem = true;
 		return -ENOMEM;
 	}

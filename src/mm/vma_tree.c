@@ -6,8 +6,20 @@
  *
  * Everything here that changes the tree requires the mmap lock held for
  * writing; lookups require it held at least for reading.
+ *
+ * Lockless lookups (spf-srcu): a speculative fault walks the tree without
+ * the mmap lock, so every insert and erase is also a write section of
+ * the strategy's tree seqcount (mm_rb_write_begin/end: the series'
+ * mm->mm_seq), which tells such a walk to retry, and an erased node is
+ * cleared only once that section is over, so that a fault holding the
+ * VMA sees it dead (RB_EMPTY_NODE) only after the tree stopped leading
+ * to it.  The sorted list, rb_subtree_gap and highest_vm_end are for
+ * mmap-lock holders only.
  */
 #include <limits.h>
+
+#include <mmsim/mutant.h>
+#include <mmsim/strategy.h>
 
 #include "mm/internal.h"
 
@@ -132,32 +144,63 @@ void __vma_link_list(struct mm_struct *mm, struct vm_area_struct *vma,
 /*
  * Insert vma, already on the list, into the tree at the link found by
  * find_vma_links().  The augment of the successor shrinks (its predecessor
- * is now vma), and vma brings its own.
+ * is now vma), and vma brings its own.  vma must be complete (or inside a
+ * vm_sequence write section, see mmap_region()): linking publishes it to
+ * lockless lookups.  The caller holds the mmap lock for writing.
  */
 void __vma_link_rb(struct mm_struct *mm, struct vm_area_struct *vma,
 		   struct rb_node **rb_link, struct rb_node *rb_parent)
 {
+	mmap_assert_write_locked(mm);
 	if (vma->vm_next)
 		vma_gap_update(vma->vm_next);
 	else
 		mm->highest_vm_end = vm_end_gap(vma);
 
+	mm_rb_write_begin(mm);
 	rb_link_node(&vma->vm_rb, rb_parent, rb_link);
 	vma->rb_subtree_gap = 0;
 	vma_gap_update(vma);
 	rb_insert_augmented(&vma->vm_rb, &mm->mm_rb, &vma_gap_callbacks);
+	mm_rb_write_end(mm);
+}
+
+/*
+ * Erase vma's node from the tree (vma_rb_erase).  Rotations move other
+ * nodes too, hence the write section around all of it.  The node is
+ * cleared after the section, so that a lockless reader that sees it
+ * cleared also sees the tree without it (the series relies on the wmb of
+ * write_sequnlock; here RB_CLEAR_NODE is a release).
+ */
+static void vma_rb_erase(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	bool clear_early = mmsim_mutant_is(MUTANT_RB_CLEAR_EARLY);
+
+	mm_rb_write_begin(mm);
+	rb_erase_augmented(&vma->vm_rb, &mm->mm_rb, &vma_gap_callbacks);
+	/*
+	 * The historical bug: the node dies before the tree stops leading
+	 * to it.  (Before the erase itself would break the erase, which
+	 * reads the node's parent and colour.)
+	 */
+	if (clear_early)
+		RB_CLEAR_NODE(&vma->vm_rb);
+	mm_rb_write_end(mm);
+	if (!clear_early)
+		RB_CLEAR_NODE(&vma->vm_rb);
 }
 
 /*
  * Take vma out of the tree and the list.  The node is cleared so that a
- * later lockless reader can tell a dead VMA from a live one.
+ * lockless reader still holding vma can tell it is dead.  The caller
+ * holds the mmap lock for writing.
  */
 void __vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	struct vm_area_struct *prev = vma->vm_prev, *next = vma->vm_next;
 
-	rb_erase_augmented(&vma->vm_rb, &mm->mm_rb, &vma_gap_callbacks);
-	RB_CLEAR_NODE(&vma->vm_rb);
+	mmap_assert_write_locked(mm);
+	vma_rb_erase(mm, vma);
 
 	if (prev)
 		prev->vm_next = next;
