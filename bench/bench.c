@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mmsim/mm.h>
+#include <mmsim/page.h>
+
 #include "bench.h"
 #include "commands.h"
 
@@ -27,17 +30,21 @@ static const struct bench_workload workloads[] = {
 	  false, bench_find_vma },
 	{ "page_fault1", "map 128 MiB anonymous, write a byte per page, unmap "
 	  "(faults/s)", true, bench_page_fault1 },
+	{ "ebizzy", "ebizzy -mTRp: 2 threads per CPU, each record maps a "
+	  "page,\n               writes it, unmaps it (records/s)", true,
+	  bench_ebizzy },
 };
 
 #define NR_WORKLOADS	(sizeof(workloads) / sizeof(workloads[0]))
 
-/* The fault-handling strategies the library implements. */
-static const char *const strategies[] = { "classic" };
-
-#define NR_STRATEGIES	(sizeof(strategies) / sizeof(strategies[0]))
-
 #define SECONDS_MIN	0.001
 #define SECONDS_MAX	86400.0
+
+static void list_strategies(FILE *out)
+{
+	for (int i = 0; fault_strategy_names[i]; i++)
+		fprintf(out, " %s", fault_strategy_names[i]);
+}
 
 static void bench_usage(FILE *out)
 {
@@ -54,8 +61,13 @@ static void bench_usage(FILE *out)
 		fprintf(out, "  %-12s %s\n", workloads[i].name,
 			workloads[i].help);
 	fprintf(out,
-		"\n  --strategy NAME  fault-handling strategy (default classic)\n"
-		"  --cpus N         threads of the one mm, 1..%d (default 1)\n"
+		"\n  --strategy NAME  fault-handling strategy (default classic),\n"
+		"                   one of:");
+	list_strategies(out);
+	fprintf(out, "\n"
+		"  --cpus N         threads of the one mm (ebizzy: 2 per CPU), "
+		"1..%d\n"
+		"                   (default 1)\n"
 		"  --seconds S      time per side, fractions allowed "
 		"(default 1)\n"
 		"  --native         also run the workload on the host kernel\n"
@@ -63,24 +75,6 @@ static void bench_usage(FILE *out)
 		"  --help           show this help\n\n"
 		"Exit status: 0, 1 if the workload failed, 2 on bad arguments.\n",
 		BENCH_MAX_CPUS);
-}
-
-static void list_strategies(FILE *out)
-{
-	size_t i;
-
-	for (i = 0; i < NR_STRATEGIES; i++)
-		fprintf(out, "%s%s", i ? ", " : "", strategies[i]);
-}
-
-static bool strategy_known(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < NR_STRATEGIES; i++)
-		if (!strcmp(name, strategies[i]))
-			return true;
-	return false;
 }
 
 static const struct bench_workload *find_workload(const char *name)
@@ -238,8 +232,8 @@ static int check_choices(const struct bench_opts *o,
 		bench_usage(stderr);
 		return -1;
 	}
-	if (!strategy_known(o->strategy)) {
-		fprintf(stderr, "mmsim bench: unknown strategy '%s' (known: ",
+	if (!fault_strategy_find(o->strategy)) {
+		fprintf(stderr, "mmsim bench: unknown strategy '%s' (known:",
 			o->strategy);
 		list_strategies(stderr);
 		fprintf(stderr, ")\n");
@@ -270,6 +264,57 @@ int cmd_bench(int argc, char **argv)
 		return 1;
 	}
 	return status;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The simulated side: the mm, its fault events, its frames */
+
+struct mm_struct *bench_mm_alloc(const struct bench_opts *opts)
+{
+	return mm_alloc_strategy(4, fault_strategy_find(opts->strategy));
+}
+
+/* The events that are speculative aborts, in the kernel's names. */
+static const enum fault_event abort_events[] = {
+	SPF_VMA_CHANGED, SPF_VMA_NOANON, SPF_VMA_NOTSUP, SPF_VMA_ACCESS,
+	SPF_PMD_CHANGED, SPF_PTE_LOCK,
+};
+
+void bench_fault_events(const unsigned long since[NR_FAULT_EVENTS],
+			struct bench_result *res,
+			struct bench_abort aborts[BENCH_MAX_ABORTS])
+{
+	unsigned long now[NR_FAULT_EVENTS];
+	unsigned int n = 0;
+
+	fault_events_read(now);
+	res->spf = now[SPF_COMPLETED] - since[SPF_COMPLETED];
+	for (size_t i = 0; i < sizeof(abort_events) / sizeof(abort_events[0]);
+	     i++) {
+		enum fault_event ev = abort_events[i];
+
+		if (now[ev] == since[ev])
+			continue;
+		aborts[n].reason = fault_event_names[ev];
+		aborts[n].count = now[ev] - since[ev];
+		n++;
+	}
+	res->aborts = aborts;
+	res->nr_aborts = n;
+}
+
+int bench_check_frames(const char *workload)
+{
+	unsigned long free;
+
+	rcu_barrier();		/* tables and VMAs may wait for a grace period */
+	drain_all_pages();
+	free = nr_free_pages();
+	if (free == totalram_pages())
+		return 0;
+	fprintf(stderr, "mmsim bench %s: %lu of %lu frames not freed\n",
+		workload, totalram_pages() - free, totalram_pages());
+	return -1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -350,7 +395,7 @@ static int join_threads(struct bench_thread *t, pthread_t *tid,
 static void init_threads(struct bench_thread *t, unsigned int cpus,
 			 unsigned long long (*loop)(struct bench_thread *t),
 			 void *arg, const atomic_bool *go,
-			 const atomic_bool *stop)
+			 const atomic_bool *stop, atomic_uint *ready)
 {
 	unsigned int i;
 
@@ -360,8 +405,18 @@ static void init_threads(struct bench_thread *t, unsigned int cpus,
 		t[i].arg = arg;
 		t[i].go = go;
 		t[i].stop = stop;
+		t[i].ready = ready;
+		t[i].nthreads = cpus;
 		t[i].loop = loop;
 	}
+}
+
+void bench_thread_ready(struct bench_thread *t)
+{
+	atomic_fetch_add_explicit(t->ready, 1, memory_order_acq_rel);
+	while (atomic_load_explicit(t->ready, memory_order_acquire) <
+	       t->nthreads && !bench_should_stop(t))
+		sched_yield();
 }
 
 int bench_run_threads(unsigned int cpus, double seconds,
@@ -369,6 +424,7 @@ int bench_run_threads(unsigned int cpus, double seconds,
 		      void *arg, struct bench_tally *tally)
 {
 	atomic_bool go = false, stop = false;
+	atomic_uint ready = 0;
 	struct bench_thread *t;
 	unsigned int started;
 	pthread_t *tid;
@@ -382,7 +438,7 @@ int bench_run_threads(unsigned int cpus, double seconds,
 		free(tid);
 		return -ENOMEM;
 	}
-	init_threads(t, cpus, loop, arg, &go, &stop);
+	init_threads(t, cpus, loop, arg, &go, &stop, &ready);
 	started = start_threads(t, tid, cpus);
 	t0 = bench_now();
 	atomic_store_explicit(&go, true, memory_order_release);

@@ -15,6 +15,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include <mmsim/strategy.h>
+
 #define BENCH_MAX_CPUS		256
 /*
  * The machine is shared and noisy: alternate the measured sides in this
@@ -41,6 +43,10 @@ struct bench_workload {
 int bench_mmap1(const struct bench_opts *opts);		/* mmap1.c */
 int bench_find_vma(const struct bench_opts *opts);	/* find_vma.c */
 int bench_page_fault1(const struct bench_opts *opts);	/* page_fault1.c */
+int bench_ebizzy(const struct bench_opts *opts);	/* ebizzy.c */
+
+/* A new mm with the strategy of --strategy (4-level page tables). */
+struct mm_struct *bench_mm_alloc(const struct bench_opts *opts);
 
 struct bench_abort {
 	const char *reason;
@@ -61,6 +67,24 @@ struct bench_result {
 	unsigned long vmas;		/* find_vma: VMAs, else 0 */
 };
 
+/* Room for every abort reason of <mmsim/strategy.h>. */
+#define BENCH_MAX_ABORTS	NR_FAULT_EVENTS
+
+/*
+ * The fault events of a measured side: snapshot before (since), then
+ * fill res->spf (faults completed without the mmap lock) and res->aborts
+ * (the non-zero speculative abort reasons, stored in aborts[]).
+ */
+void bench_fault_events(const unsigned long since[NR_FAULT_EVENTS],
+			struct bench_result *res,
+			struct bench_abort aborts[BENCH_MAX_ABORTS]);
+
+/*
+ * After the last mmput(): every frame of the simulated RAM must be back
+ * in the allocator.  0, or -1 after saying so on stderr.
+ */
+int bench_check_frames(const char *workload);
+
 /* Time on CLOCK_MONOTONIC, in seconds. */
 double bench_now(void);
 double bench_rate(unsigned long long ops, double seconds);
@@ -77,6 +101,8 @@ struct bench_thread {
 	unsigned long long ops;
 	unsigned long long faults;	/* set by loops that count faults */
 	const atomic_bool *go, *stop;
+	atomic_uint *ready;		/* see bench_thread_ready() */
+	unsigned int nthreads;
 	unsigned long long (*loop)(struct bench_thread *t);
 };
 
@@ -84,6 +110,14 @@ static inline bool bench_should_stop(const struct bench_thread *t)
 {
 	return atomic_load_explicit(t->stop, memory_order_relaxed);
 }
+
+/*
+ * A simulated CPU calls this once it runs the mm (attached, switched to
+ * it), before its first operation; it returns when every thread of the
+ * run has (or the run is over).  So no CPU sends a shootdown to another
+ * that is still being set up.
+ */
+void bench_thread_ready(struct bench_thread *t);
 
 /* What timed runs add up to, over the rounds. */
 struct bench_tally {

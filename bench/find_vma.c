@@ -49,7 +49,8 @@ static int map_one(struct mm_struct *mm, unsigned long i, unsigned long nr)
 }
 
 /* An mm with exactly nr VMAs, or NULL after saying why on stderr. */
-static struct mm_struct *find_vma_build(unsigned long nr)
+static struct mm_struct *find_vma_build(const struct bench_opts *o,
+					unsigned long nr)
 {
 	struct mm_struct *mm;
 	unsigned long i;
@@ -59,7 +60,7 @@ static struct mm_struct *find_vma_build(unsigned long nr)
 			"max_map_count %d\n", nr, sysctl_max_map_count);
 		return NULL;
 	}
-	mm = mm_alloc(4);
+	mm = bench_mm_alloc(o);
 	if (!mm)
 		return NULL;
 	for (i = 0; i < nr; i++)
@@ -186,8 +187,8 @@ int bench_find_vma(const struct bench_opts *opts)
 	};
 	int err = -1;
 
-	f[0].mm = find_vma_build(f[0].nr_vmas);
-	f[1].mm = find_vma_build(f[1].nr_vmas);
+	f[0].mm = find_vma_build(opts, f[0].nr_vmas);
+	f[1].mm = find_vma_build(opts, f[1].nr_vmas);
 	if (f[0].mm && f[1].mm)
 		err = find_vma_rounds(opts, f);
 	mmput(f[0].mm);

@@ -29,6 +29,7 @@ static unsigned long long mmap1_mmsim_loop(struct bench_thread *t)
 	unsigned long addr;
 	int err;
 
+	mmget(mm);		/* a thread of the process */
 	while (!bench_should_stop(t)) {
 		addr = sys_mmap(mm, 0, MMAP1_LEN, MMAP1_PROT, MMAP1_FLAGS,
 				NULL, 0);
@@ -43,6 +44,7 @@ static unsigned long long mmap1_mmsim_loop(struct bench_thread *t)
 		}
 		ops++;
 	}
+	mmput(mm);
 	return ops;
 }
 
@@ -145,7 +147,7 @@ int bench_mmap1(const struct bench_opts *opts)
 	struct mmap1_run run = { .opts = opts };
 	int err;
 
-	run.mm = mm_alloc(4);
+	run.mm = bench_mm_alloc(opts);
 	if (!run.mm) {
 		fprintf(stderr, "mmsim bench mmap1: mm_alloc failed\n");
 		return 1;

@@ -95,7 +95,10 @@ static unsigned long long pf1_mmsim_loop(struct bench_thread *t)
 		return 0;
 	}
 	cpu = this_cpu();
+	/* A thread of the process: the mm has more than one user. */
+	mmget(mm);
 	mmsim_switch_mm(mm);
+	bench_thread_ready(t);
 	faults0 = atomic_load_explicit(&cpu->nr_faults, memory_order_relaxed);
 	while (!bench_should_stop(t) && !t->error) {
 		addr = sys_mmap(mm, 0, PF1_LEN, PROT_READ | PROT_WRITE,
@@ -111,6 +114,8 @@ static unsigned long long pf1_mmsim_loop(struct bench_thread *t)
 	}
 	t->faults = atomic_load_explicit(&cpu->nr_faults,
 					 memory_order_relaxed) - faults0;
+	mmsim_switch_mm(NULL);
+	mmput(mm);
 	mmsim_cpu_detach();
 	return pages;
 }
@@ -165,6 +170,7 @@ static unsigned long long pf1_native_loop(struct bench_thread *t)
 struct pf1_run {
 	const struct bench_opts *opts;
 	struct mm_struct *mm;
+	unsigned long since[NR_FAULT_EVENTS];
 	struct bench_tally sim, native;
 };
 
@@ -192,6 +198,7 @@ static int pf1_rounds(struct pf1_run *run)
 	bool native_first;
 	int r, err = 0;
 
+	fault_events_read(run->since);
 	for (r = 0; r < BENCH_ROUNDS && !err; r++) {
 		native_first = run->opts->native && (r & 1);
 		err = pf1_side(run, native_first, slice);
@@ -219,36 +226,25 @@ static int pf1_check_empty(struct mm_struct *mm)
 	return -1;
 }
 
-static int pf1_check_frames(void)
-{
-	unsigned long free;
-
-	rcu_barrier();		/* tables may wait for a grace period */
-	drain_all_pages();
-	free = nr_free_pages();
-	if (free == totalram_pages())
-		return 0;
-	fprintf(stderr, "mmsim bench page_fault1: %lu of %lu frames not "
-		"freed\n", totalram_pages() - free, totalram_pages());
-	return -1;
-}
-
 static void pf1_report(const struct pf1_run *run)
 {
 	const struct bench_opts *o = run->opts;
+	struct bench_abort aborts[BENCH_MAX_ABORTS];
 	struct bench_result res = {
 		.workload = "page_fault1", .strategy = o->strategy,
 		.cpus = o->cpus, .seconds = run->sim.seconds,
 		.ops = run->sim.ops, .faults = run->sim.faults,
 	};
 
+	bench_fault_events(run->since, &res, aborts);
 	bench_report(o, &res);
 	if (!o->native)
 		return;
-	res.strategy = "native";
-	res.seconds = run->native.seconds;
-	res.ops = run->native.ops;
-	res.faults = run->native.faults;
+	res = (struct bench_result){
+		.workload = "page_fault1", .strategy = "native",
+		.cpus = o->cpus, .seconds = run->native.seconds,
+		.ops = run->native.ops, .faults = run->native.faults,
+	};
 	bench_report(o, &res);
 	bench_report_ratio(o, "mmsim/native",
 			   bench_rate(run->sim.ops, run->sim.seconds),
@@ -274,7 +270,7 @@ int bench_page_fault1(const struct bench_opts *opts)
 			"%s\n", ram >> 20, strerror(-err));
 		return 1;
 	}
-	run.mm = mm_alloc(4);
+	run.mm = bench_mm_alloc(opts);
 	if (!run.mm) {
 		fprintf(stderr, "mmsim bench page_fault1: mm_alloc failed\n");
 		return 1;
@@ -284,7 +280,7 @@ int bench_page_fault1(const struct bench_opts *opts)
 		err = pf1_check_empty(run.mm);
 	mmput(run.mm);
 	if (!err)
-		err = pf1_check_frames();
+		err = bench_check_frames("page_fault1");
 	if (err)
 		return 1;
 	pf1_report(&run);

@@ -46,6 +46,14 @@
  * Every ~200 ms all CPUs park at a quiescent point (spinning with
  * mmsim_cpu_relax(): a mutex would keep TSan from delivering IPIs) and
  * the controller checks validate_mm() and validate_mm_pages().
+ *
+ * With SPF regions (sim/stress_spf.c; the default for a strategy that
+ * faults speculatively), workers spend half their time between regions
+ * in SPF regions they all share, and chaos CPUs spend 40% of theirs
+ * changing those regions' VMAs under them; a hook delays every CPU for a
+ * seeded random while inside the race windows of the speculative fault.
+ * Each CPU is a thread of the process (mmget): the mm has several users,
+ * so faults may go speculative.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -59,10 +67,11 @@
 #include <unistd.h>
 
 #include <mmsim/cpu.h>
+#include <mmsim/lockdep.h>
 #include <mmsim/mm.h>
 #include <mmsim/page.h>
 
-#include "stress.h"
+#include "stress_internal.h"
 
 #define STRESS_RAM		(64UL << 20)
 #define REGION_MIN_PAGES	32
@@ -82,19 +91,6 @@
 /* Longer than any operation, even under TSan: past it, a CPU is stuck. */
 #define HANG_MS			10000
 #define MAX_REPORTS		5	/* failures detailed on stderr */
-
-#define WORKER_MAGIC		0x4b524f57u
-#define SCRATCH_MAGIC		0x48435253u
-#define CHILD_MAGIC		0x444c4843u
-
-/* What a store leaves in a page, at pattern_offset(). */
-struct stress_pattern {
-	uint32_t magic;
-	uint16_t owner;		/* region or scratch id */
-	uint16_t page;		/* page index in the region */
-	uint32_t cpu;		/* the CPU that stored it */
-	uint32_t seq;		/* region: store count; scratch: gen */
-};
 
 /* A worker region: held by one worker at a time (owner). */
 struct region {
@@ -121,56 +117,7 @@ struct scratch {
 	bool mapped;
 };
 
-struct rng {
-	uint64_t s;
-};
-
-struct stress;
-
-struct stress_cpu {
-	_Alignas(64) struct stress *s;
-	unsigned int idx;		/* 0 .. cpus - 1 */
-	int cpu;			/* simulated CPU id */
-	bool chaos;
-	pthread_t thread;
-	struct rng rng;
-	struct region *region;		/* held (workers) */
-	unsigned int burst;
-	uint32_t forks;
-	struct stress_stats st;
-	unsigned char page[PAGE_SIZE];
-};
-
-struct stress {
-	const struct stress_opts *o;
-	struct mm_struct *mm;
-	unsigned int nworkers, nchaos, nregions, nscratch;
-	struct region *regions;
-	struct scratch *scratch;
-	struct stress_cpu *cpus;
-	atomic_int go, stop, pause, parked, exited;
-	atomic_int failed, reports;
-	unsigned long long quiescent;	/* the controller's */
-	char *why;
-	size_t why_size;
-};
-
 /* --- helpers ------------------------------------------------------------ */
-
-/* splitmix64: every CPU's stream is a function of --seed and its index. */
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static unsigned long rng_below(struct rng *r, unsigned long n)
-{
-	return n ? rng_next(r) % n : 0;
-}
 
 static double now_s(void)
 {
@@ -196,14 +143,14 @@ static unsigned long pattern_offset(unsigned int owner, unsigned long page)
 	       sizeof(struct stress_pattern);
 }
 
-static bool pattern_is_zero(const struct stress_pattern *p)
+bool pattern_is_zero(const struct stress_pattern *p)
 {
 	static const struct stress_pattern zero;
 
 	return !memcmp(p, &zero, sizeof(*p));
 }
 
-static bool pattern_is_poison(const struct stress_pattern *p)
+bool pattern_is_poison(const struct stress_pattern *p)
 {
 	const unsigned char *b = (const unsigned char *)p;
 
@@ -213,11 +160,12 @@ static bool pattern_is_poison(const struct stress_pattern *p)
 	return true;
 }
 
-static void pattern_str(const struct stress_pattern *p, char *buf, size_t n)
+void pattern_str(const struct stress_pattern *p, char *buf, size_t n)
 {
 	const char *kind = p->magic == WORKER_MAGIC ? "region" :
 			   p->magic == SCRATCH_MAGIC ? "scratch" :
-			   p->magic == CHILD_MAGIC ? "child-of-region" : NULL;
+			   p->magic == CHILD_MAGIC ? "child-of-region" :
+			   p->magic == SPF_MAGIC ? "SPF region" : NULL;
 
 	if (pattern_is_zero(p))
 		snprintf(buf, n, "zeros");
@@ -231,7 +179,7 @@ static void pattern_str(const struct stress_pattern *p, char *buf, size_t n)
 			 p->owner, p->page, p->cpu, p->seq);
 }
 
-static const char *sig_name(int sig)
+const char *sig_name(int sig)
 {
 	switch (sig) {
 	case 0:		return "no signal";
@@ -246,7 +194,7 @@ static const char *sig_name(int sig)
  * Record a problem: the first one becomes the FAILURE line, a few are
  * detailed on stderr, and every CPU stops.
  */
-static void __attribute__((format(printf, 2, 3)))
+void __attribute__((format(printf, 2, 3)))
 stress_fail(struct stress_cpu *c, const char *fmt, ...)
 {
 	struct stress *s = c->s;
@@ -261,11 +209,6 @@ stress_fail(struct stress_cpu *c, const char *fmt, ...)
 	if (!atomic_exchange(&s->failed, 1))
 		snprintf(s->why, s->why_size, "%s (CPU%d)", msg, c->cpu);
 	atomic_store(&s->stop, 1);
-}
-
-static bool stopping(struct stress_cpu *c)
-{
-	return atomic_load_explicit(&c->s->stop, memory_order_relaxed);
 }
 
 /*
@@ -284,12 +227,6 @@ static void quiescent_point(struct stress_cpu *c)
 	atomic_fetch_sub_explicit(&s->parked, 1, memory_order_acq_rel);
 }
 
-/* Accepted error returns of a chaos system call, besides success. */
-#define OK_ENOMEM	(1u << 0)
-#define OK_EAGAIN	(1u << 1)
-#define OK_EFAULT	(1u << 2)
-#define OK_EINVAL	(1u << 3)
-
 static bool ret_ok(long ret, unsigned int ok)
 {
 	return !ret || (ret == -ENOMEM && (ok & OK_ENOMEM)) ||
@@ -298,9 +235,8 @@ static bool ret_ok(long ret, unsigned int ok)
 	       (ret == -EINVAL && (ok & OK_EINVAL));
 }
 
-static bool check_ret(struct stress_cpu *c, const char *what,
-		      unsigned long addr, unsigned long len, long ret,
-		      unsigned int ok)
+bool check_ret(struct stress_cpu *c, const char *what, unsigned long addr,
+	       unsigned long len, long ret, unsigned int ok)
 {
 	c->st.syscalls++;
 	if (ret_ok(ret, ok))
@@ -600,6 +536,11 @@ static void worker_loop(struct stress_cpu *c)
 		quiescent_point(c);
 		if (!c->region || !c->burst) {
 			worker_release(c);
+			/* Between regions, half the time: the SPF regions. */
+			if (c->s->spf && rng_below(&c->rng, 2)) {
+				spf_writer_burst(c);
+				continue;
+			}
 			worker_acquire(c);
 			if (!c->region)
 				break;
@@ -1036,7 +977,10 @@ static void chaos_loop(struct stress_cpu *c)
 		unsigned long r = rng_below(&c->rng, 100);
 
 		quiescent_point(c);
-		if (r < 50)
+		/* A change under the SPF regions' workers, or the rest. */
+		if (c->s->spf && rng_below(&c->rng, 100) < 40)
+			spf_mutate(c);
+		else if (r < 50)
 			scratch_race(c);
 		else if (r < 92)
 			scratch_op(c);
@@ -1059,8 +1003,11 @@ static void *stress_cpu_main(void *arg)
 		stress_fail(c, "no free simulated CPU");
 		goto out;
 	}
+	/* A thread of the process: the mm has more than one user now. */
+	mmget(s->mm);
 	mmsim_switch_mm(s->mm);
 	faults0 = atomic_load(&this_cpu()->nr_faults);
+	atomic_fetch_add_explicit(&s->ready, 1, memory_order_release);
 	while (!atomic_load_explicit(&s->go, memory_order_acquire))
 		mmsim_cpu_relax();
 	if (c->chaos)
@@ -1068,6 +1015,8 @@ static void *stress_cpu_main(void *arg)
 	else
 		worker_loop(c);
 	c->st.faults = atomic_load(&this_cpu()->nr_faults) - faults0;
+	mmsim_switch_mm(NULL);
+	mmput(s->mm);
 	mmsim_cpu_detach();
 out:
 	atomic_fetch_add_explicit(&s->exited, 1, memory_order_release);
@@ -1131,6 +1080,19 @@ static void stress_wait_all(struct stress *s, unsigned int n, bool parked,
 	}
 }
 
+/* Wait until every started CPU runs the mm (or is gone). */
+static void stress_wait_ready(struct stress *s, unsigned int n)
+{
+	double deadline = now_s() + HANG_MS / 1000.0;
+
+	while (atomic_load_explicit(&s->ready, memory_order_acquire) +
+	       atomic_load(&s->exited) < n) {
+		if (now_s() > deadline)
+			stress_hang(s, "the start");
+		sleep_ms(1);
+	}
+}
+
 /* The mm's invariants, with every CPU parked (or gone). */
 static int stress_validate(struct stress *s, const char *when)
 {
@@ -1173,17 +1135,39 @@ static void stress_progress(struct stress *s, double elapsed)
 		elapsed, s->o->seconds, faults);
 }
 
+/*
+ * The lock validator found an order that can deadlock (it said so on
+ * stderr when it found it): that is the run's failure.
+ */
+static bool stress_lockdep_failed(struct stress *s)
+{
+	if (!lockdep_violations())
+		return false;
+	if (!atomic_exchange(&s->failed, 1))
+		snprintf(s->why, s->why_size, "lockdep: %s",
+			 lockdep_first_report());
+	atomic_store(&s->stop, 1);
+	return true;
+}
+
 /* Run for the time asked, checking the invariants every QUIESCE_MS. */
 static void stress_control(struct stress *s, unsigned int n, double *elapsed)
 {
 	double t0 = now_s(), next = t0 + QUIESCE_MS / 1000.0, shown = t0;
 	double end = t0 + s->o->seconds;
 
+	/*
+	 * Every CPU is in mm_cpumask before any runs: no shootdown goes to
+	 * a CPU still being set up.
+	 */
+	stress_wait_ready(s, n);
 	atomic_store_explicit(&s->go, 1, memory_order_release);
 	while (!atomic_load(&s->stop)) {
 		double t = now_s();
 
 		if (t >= end)
+			break;
+		if (stress_lockdep_failed(s))
 			break;
 		if (t >= next) {
 			stress_quiesce(s, n);
@@ -1216,6 +1200,8 @@ static void stress_final_check(struct stress *s)
 			worker_check(c, p, true);
 	}
 	c->region = NULL;
+	if (s->spf && !atomic_load(&s->failed))
+		stress_spf_final_check(s, c);
 	mmsim_switch_mm(NULL);
 }
 
@@ -1261,6 +1247,7 @@ static int stress_alloc(struct stress *s)
 
 static void stress_free(struct stress *s)
 {
+	stress_spf_free(s);
 	free(s->regions);
 	free(s->scratch);
 	free(s->cpus);
@@ -1278,9 +1265,12 @@ static void stress_sum(struct stress *s, struct stress_stats *st)
 		st->migrations += c->migrations;
 		st->forks += c->forks;
 		st->segv_expected += c->segv_expected;
+		st->spf_ops += c->spf_ops;
+		st->spf_changes += c->spf_changes;
+		st->spf_strict += c->spf_strict;
 	}
 	st->quiescent = s->quiescent;
-	st->ops = st->stores + st->loads + st->syscalls;
+	st->ops = st->stores + st->loads + st->syscalls + st->spf_ops;
 }
 
 /* Every frame but the zero page is free again once the mm is gone. */
@@ -1301,8 +1291,15 @@ static void stress_check_leak(struct stress *s)
 /* The run, between set-up and teardown of the mm. */
 static void stress_body(struct stress *s, struct stress_stats *st)
 {
-	unsigned int started = stress_start_cpus(s);
+	unsigned int started;
 	double elapsed = 0;
+
+	/* Count the run's faults only, not those of set-up. */
+	fault_events_reset();
+	lockdep_enable(true);
+	if (s->spf)
+		stress_delays_start(s->o->seed);
+	started = stress_start_cpus(s);
 
 	if (started < s->o->cpus) {
 		atomic_store(&s->failed, 1);
@@ -1315,6 +1312,10 @@ static void stress_body(struct stress *s, struct stress_stats *st)
 	}
 	for (unsigned int i = 0; i < started; i++)
 		pthread_join(s->cpus[i].thread, NULL);
+	stress_lockdep_failed(s);
+	if (s->spf)
+		stress_delays_stop();
+	fault_events_read(st->events);
 	if (!atomic_load(&s->failed))
 		stress_validate(s, "at the end");
 	if (!atomic_load(&s->failed))
@@ -1336,6 +1337,7 @@ int stress_run(const struct stress_opts *o, struct stress_stats *st,
 	s.nchaos = o->cpus - s.nworkers;
 	s.nregions = s.nworkers + 1;
 	s.nscratch = s.nchaos * SCRATCH_PER_CPU;
+	s.nspf = o->spf_regions ? 1 + s.nworkers / 2 : 0;
 	st->workers = s.nworkers;
 	st->chaos = s.nchaos;
 
@@ -1345,14 +1347,15 @@ int stress_run(const struct stress_opts *o, struct stress_stats *st,
 		snprintf(why, why_size, "set-up: mem_init: %s", strerror(-err));
 		return 1;
 	}
-	s.mm = mm_alloc(4);
+	s.mm = mm_alloc_strategy(4, fault_strategy_find(o->strategy));
 	if (!s.mm || stress_alloc(&s)) {
 		snprintf(why, why_size, "set-up: out of memory");
 		mmput(s.mm);
 		stress_free(&s);
 		return 1;
 	}
-	if (!stress_setup_regions(&s, &rng))
+	if (!stress_setup_regions(&s, &rng) &&
+	    (!s.nspf || !stress_spf_setup(&s)))
 		stress_body(&s, st);
 	else
 		atomic_store(&s.failed, 1);

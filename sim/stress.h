@@ -13,12 +13,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <mmsim/strategy.h>
+
 struct stress_opts {
 	const char *strategy;
 	unsigned int cpus;		/* simulated CPUs running the mm */
 	double seconds;
 	unsigned long seed;
 	bool progress;			/* a status line on stderr */
+	/*
+	 * The speculative-fault part (sim/stress_spf.c): regions that
+	 * workers write while chaos CPUs change their VMAs, and delays in
+	 * the race windows of the speculative fault.  On by default for a
+	 * strategy that speculates; with classic it checks the checks.
+	 */
+	bool spf_regions;
 };
 
 struct stress_stats {
@@ -32,6 +41,11 @@ struct stress_stats {
 	unsigned long long forks;
 	unsigned long long segv_expected; /* stores refused by read-only */
 	unsigned long long quiescent;	/* invariant checks passed */
+	/* SPF regions: stores and loads, and VMA changes under them. */
+	unsigned long long spf_ops, spf_changes;
+	unsigned long long spf_strict;	/* checks with no change around */
+	/* Fault events of the run (not of set-up), summed over the CPUs. */
+	unsigned long events[NR_FAULT_EVENTS];
 };
 
 /*

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the parts of the stress engine share: sim/stress.c (worker
+ * regions, scratch regions, forks, the controller) and sim/stress_spf.c
+ * (the speculative-fault regions and the race-window delays).
+ */
+#ifndef MMSIM_SIM_STRESS_INTERNAL_H
+#define MMSIM_SIM_STRESS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <mmsim/page.h>
+
+#include "stress.h"
+
+#define WORKER_MAGIC		0x4b524f57u
+#define SCRATCH_MAGIC		0x48435253u
+#define CHILD_MAGIC		0x444c4843u
+#define SPF_MAGIC		0x46505346u
+
+/* What a store leaves in a page, at a slot of its own. */
+struct stress_pattern {
+	uint32_t magic;
+	uint16_t owner;		/* region, scratch or SPF region id */
+	uint16_t page;		/* page index in the region */
+	uint32_t cpu;		/* worker regions: the CPU; SPF: the writer */
+	uint32_t seq;		/* region: store count; scratch: gen */
+};
+
+struct rng {
+	uint64_t s;
+};
+
+/* splitmix64: every CPU's stream is a function of --seed and its index. */
+static inline uint64_t rng_next(struct rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static inline unsigned long rng_below(struct rng *r, unsigned long n)
+{
+	return n ? rng_next(r) % n : 0;
+}
+
+struct region;
+struct scratch;
+struct spf_region;
+struct spf_writer;
+struct stress;
+
+struct stress_cpu {
+	_Alignas(64) struct stress *s;
+	unsigned int idx;		/* 0 .. cpus - 1 */
+	int cpu;			/* simulated CPU id */
+	bool chaos;
+	pthread_t thread;
+	struct rng rng;
+	struct region *region;		/* held (workers) */
+	unsigned int burst;
+	uint32_t forks;
+	struct spf_writer *spf;		/* workers, with SPF regions */
+	struct stress_stats st;
+	unsigned char page[PAGE_SIZE];
+};
+
+struct stress {
+	const struct stress_opts *o;
+	struct mm_struct *mm;
+	unsigned int nworkers, nchaos, nregions, nscratch, nspf;
+	struct region *regions;
+	struct scratch *scratch;
+	struct spf_region *spf;		/* NULL without --spf-regions */
+	atomic_uint spf_last;		/* the SPF region changed last */
+	struct stress_cpu *cpus;
+	atomic_int ready, go, stop, pause, parked, exited;
+	atomic_int failed, reports;
+	unsigned long long quiescent;	/* the controller's */
+	char *why;
+	size_t why_size;
+};
+
+/* Accepted error returns of a chaos system call, besides success. */
+#define OK_ENOMEM	(1u << 0)
+#define OK_EAGAIN	(1u << 1)
+#define OK_EFAULT	(1u << 2)
+#define OK_EINVAL	(1u << 3)
+
+/* sim/stress.c */
+void __attribute__((format(printf, 2, 3)))
+stress_fail(struct stress_cpu *c, const char *fmt, ...);
+bool check_ret(struct stress_cpu *c, const char *what, unsigned long addr,
+	       unsigned long len, long ret, unsigned int ok);
+bool pattern_is_zero(const struct stress_pattern *p);
+bool pattern_is_poison(const struct stress_pattern *p);
+void pattern_str(const struct stress_pattern *p, char *buf, size_t n);
+const char *sig_name(int sig);
+
+static inline bool stopping(struct stress_cpu *c)
+{
+	return atomic_load_explicit(&c->s->stop, memory_order_relaxed);
+}
+
+/* sim/stress_spf.c */
+int stress_spf_setup(struct stress *s);
+void stress_spf_free(struct stress *s);
+void spf_writer_burst(struct stress_cpu *c);
+void spf_mutate(struct stress_cpu *c);
+void stress_spf_final_check(struct stress *s, struct stress_cpu *c);
+void stress_delays_start(unsigned long seed);
+void stress_delays_stop(void);
+
+#endif /* MMSIM_SIM_STRESS_INTERNAL_H */

@@ -1,0 +1,172 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# Which mutant does `mmsim stress` catch, by what, and how fast?
+#
+#   tools/mutant-table.sh [-t SECONDS] [-c CPUS] [-s SEED] [-l LOGDIR]
+#                         [-S STRATEGY]... BUILD_DIR...
+#
+# For each strategy (default: classic and spf-srcu) it runs the correct
+# code and then every mutant of include/mmsim/mutant.h that applies to
+# the strategy, in each build directory given (each holds an `mmsim`;
+# plain, ASan or TSan), as
+#
+#   mmsim stress --strategy S --mutant M --cpus 4 --seconds T --seed 1
+#
+# and prints one row per mutant: for each build, what caught it (TSan,
+# ASan, UBSan, data check, invariant (validate_mm), leak check, lockdep,
+# watchdog, BUG_ON, crash...) and after how many seconds; then "caught"
+# if any build caught it.  A hang is ended by the stress run's watchdog
+# (exit status 3), or by timeout(1) after T + 120 s.  The logs stay in
+# LOGDIR (default: a new directory under $TMPDIR).
+#
+# Exit status: 0 when the correct code passes in every build and every
+# mutant is caught by at least one; 1 otherwise; 2 on bad arguments.
+set -u
+
+seconds=20
+cpus=4
+seed=1
+logdir=
+strategies=
+usage() {
+	awk 'NR > 2 && !/^#/ { exit } NR > 2 { sub(/^# ?/, ""); print }' "$0"
+	exit 2
+}
+while getopts t:c:s:l:S:h opt; do
+	case $opt in
+	t) seconds=$OPTARG ;;
+	c) cpus=$OPTARG ;;
+	s) seed=$OPTARG ;;
+	l) logdir=$OPTARG ;;
+	S) strategies="$strategies $OPTARG" ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 1 ] || usage
+[ -n "$strategies" ] || strategies="classic spf-srcu"
+for b in "$@"; do
+	if [ ! -x "$b/mmsim" ]; then
+		echo "mutant-table: no $b/mmsim (build it first)" >&2
+		exit 2
+	fi
+done
+[ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/mutant-table.XXXXXX")
+mkdir -p "$logdir" || exit 2
+src=$(cd "$(dirname "$0")/.." && pwd)
+
+# The same sanitizer settings as the ctest presets.
+: "${TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$src/tools/tsan.supp}"
+: "${ASAN_OPTIONS=detect_leaks=1:abort_on_error=1}"
+: "${UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1}"
+export TSAN_OPTIONS ASAN_OPTIONS UBSAN_OPTIONS
+
+# The mutants that apply to a strategy.
+mutants_of() {
+	case $1 in
+	classic)
+		echo no-remote-flush free-before-flush ;;
+	*)
+		echo no-remote-flush free-before-flush pte-spin-irqoff \
+		     no-second-vma-check no-seq-mprotect no-seq-unmap \
+		     rb-clear-early no-grace-period no-pmd-same spf-pte-alloc \
+		     no-final-pte-same seq-before-mapping-lock ;;
+	esac
+}
+
+now() {
+	date +%s.%N
+}
+
+# What caught a run, from its exit status and its log: a comma list.
+classify() {	# status log
+	st=$1
+	log=$2
+	by=
+	add() { by="${by:+$by, }$1"; }
+	grep -q 'WARNING: ThreadSanitizer' "$log" && add TSan
+	grep -q 'ERROR: AddressSanitizer' "$log" && add ASan
+	grep -q 'ERROR: LeakSanitizer' "$log" && add LSan
+	grep -q 'runtime error:' "$log" && add UBSan
+	grep -q 'mmsim: kernel BUG at' "$log" && add BUG_ON
+	last=$(grep -E '^(SUCCESS|FAILURE)' "$log" | tail -n 1)
+	case $last in
+	'FAILURE: watchdog:'*|'FAILURE: hang:'*) add watchdog ;;
+	'FAILURE: invariant:'*) add 'invariant (validate_mm)' ;;
+	'FAILURE: leak:'*) add 'leak check' ;;
+	'FAILURE: lockdep:'*) add lockdep ;;
+	'FAILURE: crash:'*)
+		case $by in *BUG_ON*|*San*) ;; *) add crash ;; esac ;;
+	'FAILURE: syscall:'*) add 'syscall check' ;;
+	'FAILURE: set-up: no fault completed speculatively'*) add 'no SPF' ;;
+	'FAILURE: set-up:'*) add set-up ;;
+	FAILURE*) add 'data check' ;;
+	SUCCESS) ;;
+	*)
+		case $st in
+		124) add 'hang (timeout)' ;;
+		3) add watchdog ;;
+		0) ;;
+		*) [ -n "$by" ] || add "exit $st" ;;
+		esac ;;
+	esac
+	[ "$st" = 3 ] && case $by in *watchdog*) ;; *) add watchdog ;; esac
+	echo "$by"
+}
+
+# One run; prints "status seconds".
+run_one() {	# build strategy mutant log
+	t0=$(now)
+	timeout $((${seconds%.*} + 120)) "$1/mmsim" stress --strategy "$2" \
+		--mutant "$3" --cpus "$cpus" --seconds "$seconds" \
+		--seed "$seed" >"$4" 2>&1
+	st=$?
+	t1=$(now)
+	echo "$st $(echo "$t1 $t0" | awk '{ printf "%.1f", $1 - $2 }')"
+}
+
+bad=0
+cell_w=26
+printf '%-9s %-24s' strategy mutant
+for b in "$@"; do
+	printf ' %-*s' $cell_w "$(basename "$b")"
+done
+printf ' %s\n' caught
+for s in $strategies; do
+	for m in none $(mutants_of "$s"); do
+		caught=no
+		name=$m
+		[ "$m" = none ] && name='(correct code)'
+		printf '%-9s %-24s' "$s" "$name"
+		for b in "$@"; do
+			log="$logdir/$(basename "$b").$s.$m.log"
+			res=$(run_one "$b" "$s" "$m" "$log")
+			st=${res% *}
+			secs=${res#* }
+			by=$(classify "$st" "$log")
+			if [ "$m" = none ]; then
+				if [ "$st" = 0 ] && [ -z "$by" ]; then
+					cell="SUCCESS ${secs}s"
+				else
+					cell="FAILED: ${by:-exit $st} ${secs}s"
+					bad=1
+				fi
+			elif [ "$st" = 0 ]; then
+				cell="not caught ${secs}s"
+			else
+				cell="${by:-exit $st} ${secs}s"
+				caught=yes
+			fi
+			printf ' %-*s' $cell_w "$cell"
+		done
+		if [ "$m" = none ]; then
+			printf ' -\n'
+		else
+			printf ' %s\n' $caught
+			[ $caught = yes ] || bad=1
+		fi
+	done
+done
+echo "logs: $logdir"
+exit $bad
