@@ -53,7 +53,10 @@
  * changing those regions' VMAs under them; a hook delays every CPU for a
  * seeded random while inside the race windows of the speculative fault.
  * Each CPU is a thread of the process (mmget): the mm has several users,
- * so faults may go speculative.
+ * so faults may go speculative.  In every run the same hook also delays
+ * a shootdown between the IPIs it sends: the CPUs not interrupted yet
+ * keep their translations for a while (an IPI is otherwise taken at once,
+ * at the target's next local_irq_enable()).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -1297,8 +1300,7 @@ static void stress_body(struct stress *s, struct stress_stats *st)
 	/* Count the run's faults only, not those of set-up. */
 	fault_events_reset();
 	lockdep_enable(true);
-	if (s->spf)
-		stress_delays_start(s->o->seed);
+	stress_delays_start(s->o->seed, s->spf != NULL);
 	started = stress_start_cpus(s);
 
 	if (started < s->o->cpus) {
@@ -1313,8 +1315,7 @@ static void stress_body(struct stress *s, struct stress_stats *st)
 	for (unsigned int i = 0; i < started; i++)
 		pthread_join(s->cpus[i].thread, NULL);
 	stress_lockdep_failed(s);
-	if (s->spf)
-		stress_delays_stop();
+	stress_delays_stop();
 	fault_events_read(st->events);
 	if (!atomic_load(&s->failed))
 		stress_validate(s, "at the end");

@@ -113,7 +113,7 @@ void stress_spf_free(struct stress *s);
 void spf_writer_burst(struct stress_cpu *c);
 void spf_mutate(struct stress_cpu *c);
 void stress_spf_final_check(struct stress *s, struct stress_cpu *c);
-void stress_delays_start(unsigned long seed);
+void stress_delays_start(unsigned long seed, bool spf_windows);
 void stress_delays_stop(void);
 
 #endif /* MMSIM_SIM_STRESS_INTERNAL_H */

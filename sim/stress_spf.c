@@ -655,6 +655,7 @@ static struct {
 } delay_rng[NR_CPUS];
 
 static atomic_uint delay_sink;
+static bool delay_spf_windows;		/* set before the hook is */
 
 /*
  * Up to ~1,000 spins; one time in 8 (in 4 before the PTE lock), also a
@@ -667,15 +668,22 @@ static atomic_uint delay_sink;
 #define SPF_DELAY_LONG_US	5
 #define SPF_DELAY_LONG_RANGE	46
 
-static uint64_t delay_next(void)
+/* The next number of the calling CPU's xorshift64. */
+static uint64_t delay_next(struct mmsim_cpu *cpu)
 {
-	uint64_t x = delay_rng[smp_processor_id()].x;
+	uint64_t x = delay_rng[cpu->cpu].x;
 
 	x ^= x << 13;
 	x ^= x >> 7;
 	x ^= x << 17;
-	delay_rng[smp_processor_id()].x = x;
+	delay_rng[cpu->cpu].x = x;
 	return x;
+}
+
+static void delay_spin(unsigned int n)
+{
+	while (n--)
+		(void)atomic_load_explicit(&delay_sink, memory_order_relaxed);
 }
 
 static void delay_long(unsigned int us)
@@ -692,29 +700,56 @@ static void delay_long(unsigned int us)
 }
 
 /*
+ * After an IPI went to one CPU of a shootdown, before it goes to the
+ * next: one time in 4, up to ~1,000 spins; one time in 32, also a while
+ * of 5 to 50 us.  The CPUs not interrupted yet keep their translations
+ * meanwhile, which a page freed too early (free-before-flush) must not
+ * survive unnoticed: an IPI is taken at the target's next
+ * local_irq_enable(), so without this the window is a few instructions.
+ */
+static void delay_ipi(struct mmsim_cpu *cpu)
+{
+	uint64_t x = delay_next(cpu);
+
+	if ((x & 3) == 0)
+		delay_spin((x >> 8) & SPF_DELAY_MASK);
+	if ((x & 31) == 1)
+		delay_long(SPF_DELAY_LONG_US +
+			   (x >> 20) % SPF_DELAY_LONG_RANGE);
+}
+
+/*
  * The hook of every scheduling point: at the three race windows of the
- * speculative fault, wait a seeded random while.  Interrupts may be off
- * there, so no mmsim_cpu_relax() (it would service IPIs): a plain spin on
- * an atomic load, which also lets TSan deliver signals later.
+ * speculative fault (with SPF regions) and between the IPIs of a
+ * shootdown, wait a seeded random while.  Interrupts may be off there, so
+ * no mmsim_cpu_relax() (it would service IPIs): a plain spin on an atomic
+ * load, which also lets TSan deliver signals later.  Only simulated CPUs
+ * are delayed (and this_cpu() would make any other thread one).
  */
 static void stress_sched_hook(enum mmsim_sched_event ev, const void *obj)
 {
+	struct mmsim_cpu *cpu = mmsim_current_cpu;
 	uint64_t x;
-	unsigned int n;
 
-	if (ev != SCHED_SPF_LOOKUP && ev != SCHED_SPF_PTE &&
-	    ev != SCHED_SPF_FINAL)
+	if (!cpu)
 		return;
-	x = delay_next();
-	for (n = (x >> 8) & SPF_DELAY_MASK; n; n--)
-		(void)atomic_load_explicit(&delay_sink, memory_order_relaxed);
+	if (ev == SCHED_IPI) {
+		delay_ipi(cpu);
+		return;
+	}
+	if (!delay_spf_windows || (ev != SCHED_SPF_LOOKUP &&
+				   ev != SCHED_SPF_PTE && ev != SCHED_SPF_FINAL))
+		return;
+	x = delay_next(cpu);
+	delay_spin((x >> 8) & SPF_DELAY_MASK);
 	if ((x & 7) == 0 || (ev == SCHED_SPF_PTE && (x & 7) == 4))
 		delay_long(SPF_DELAY_LONG_US +
 			   (x >> 20) % SPF_DELAY_LONG_RANGE);
 }
 
-void stress_delays_start(unsigned long seed)
+void stress_delays_start(unsigned long seed, bool spf_windows)
 {
+	delay_spf_windows = spf_windows;
 	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
 		struct rng r = { seed ^ ((cpu + 1) * 0x9e3779b97f4a7c15ULL) };
 
