@@ -166,6 +166,13 @@ struct vm_area_struct {
 	 * an SRCU grace period (vm_rcu), so a lockless reader can look.
 	 */
 	seqcount_t vm_sequence;
+	/*
+	 * Depth of vm_write_begin() on this VMA: only the outermost begin
+	 * and end move vm_sequence, so that a section may hold others
+	 * (mremap keeps the source's open across the munmap that splits and
+	 * zaps it).  Writers are serialised (mmap lock), so a plain count.
+	 */
+	unsigned int vm_write_nest;
 	struct rcu_head vm_rcu;
 };
 

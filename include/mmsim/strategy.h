@@ -45,6 +45,15 @@ struct fault_strategy {
 	void (*tree_write_end)(struct mm_struct *mm);
 	/* Free a VMA that is out of the tree, with its file reference. */
 	void (*vma_free)(struct vm_area_struct *vma);
+	/*
+	 * Between these two, a VMA that leaves the tree is not freed yet
+	 * (for spf-srcu: an SRCU read-side section): for a writer that ends
+	 * the write section of a VMA it has unmapped inside that section
+	 * (mremap's move_vma).  NULL when vma_free frees at once; such a
+	 * strategy has no write sections to end either.
+	 */
+	int (*vma_free_defer_begin)(void);
+	void (*vma_free_defer_end)(int idx);
 };
 
 extern const struct fault_strategy classic_strategy;
@@ -106,6 +115,19 @@ static inline void vm_write_end(struct vm_area_struct *vma)
 
 	if (s->vma_write_end)
 		s->vma_write_end(vma);
+}
+
+static inline int vma_free_defer_begin(struct mm_struct *mm)
+{
+	if (mm->strategy->vma_free_defer_begin)
+		return mm->strategy->vma_free_defer_begin();
+	return 0;
+}
+
+static inline void vma_free_defer_end(struct mm_struct *mm, int idx)
+{
+	if (mm->strategy->vma_free_defer_end)
+		mm->strategy->vma_free_defer_end(idx);
 }
 
 static inline void mm_rb_write_begin(struct mm_struct *mm)

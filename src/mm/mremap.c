@@ -72,6 +72,10 @@ struct vma_remap_struct {
 	enum mremap_type remap_type;
 	bool populate_expand;		/* VM_LOCKED and grown: fault it in */
 	unsigned long charged;		/* pages committed for VM_ACCOUNT */
+
+	/* move_vma: write sections open until the source is unmapped */
+	struct vm_area_struct *held_vma, *held_new_vma;
+	int defer_idx;
 };
 
 static void vrm_set_delta(struct vma_remap_struct *vrm)
@@ -211,6 +215,44 @@ static void vma_change_flag(struct vm_area_struct *vma, unsigned long flag,
 	vm_write_begin(vma);
 	WRITE_ONCE(vma->vm_flags, set ? flags | flag : flags & ~flag);
 	vm_write_end(vma);
+}
+
+/*
+ * The write sections of a move (the series' move_vma) last until the
+ * source is out of the tree, not only while the PTEs move.  The series
+ * ended them after move_page_tables(): a speculative fault on the source
+ * between that and do_munmap() found the VMA unchanged and its PTE none
+ * (moved), installed a fresh page, and the munmap threw it away with the
+ * write it held, a store that had succeeded (the stress test found it).
+ * The classic path cannot see that window: it waits for the mmap lock.
+ *
+ * The munmap frees the source VMA (after a grace period, for spf-srcu):
+ * the deferral keeps it until its section is ended.  Both are ended by
+ * move_sections_end().  The copy's section is held as long, for the
+ * failed move that unmaps the copy instead.
+ */
+static void move_sections_begin(struct vma_remap_struct *vrm,
+				struct vm_area_struct *vma,
+				struct vm_area_struct *new_vma)
+{
+	mmap_assert_write_locked(vrm->mm);
+	vrm->defer_idx = vma_free_defer_begin(vrm->mm);
+	vrm->held_vma = vma;
+	vrm->held_new_vma = new_vma != vma ? new_vma : NULL;
+	vm_write_begin(vma);
+	if (vrm->held_new_vma)
+		vm_write_begin(new_vma);
+}
+
+static void move_sections_end(struct vma_remap_struct *vrm)
+{
+	if (!vrm->held_vma)
+		return;
+	if (vrm->held_new_vma)
+		vm_write_end(vrm->held_new_vma);
+	vm_write_end(vrm->held_vma);
+	vma_free_defer_end(vrm->mm, vrm->defer_idx);
+	vrm->held_vma = vrm->held_new_vma = NULL;
 }
 
 /*
@@ -388,19 +430,18 @@ static int copy_vma_and_data(struct vma_remap_struct *vrm,
 	vrm->vma = vma;
 
 	/*
-	 * Both VMAs are in write sections while the PTEs move (the
-	 * series' move_vma): a speculative fault on the source could act
-	 * on a PTE that is leaving, one on the destination could install
-	 * a PTE where move_ptes() is about to put the moved one.  They are
-	 * the same VMA when the copy merged into an unfaulted source.
+	 * Both VMAs are in write sections while the PTEs move, and on
+	 * until move_vma() has unmapped the source (move_sections_begin):
+	 * a speculative fault on the source could act on a PTE that is
+	 * leaving, one on the destination could install a PTE where
+	 * move_ptes() is about to put the moved one.  They are the same VMA
+	 * when the copy merged into an unfaulted source.
 	 *
 	 * need_rmap_locks orders the move against rmap walkers in the
 	 * kernel; mmsim has none (no reclaim, no migration), and a fault on
 	 * either range waits on the PTE locks that move_ptes() holds.
 	 */
-	vm_write_begin(vma);
-	if (new_vma != vma)
-		vm_write_begin(new_vma);
+	move_sections_begin(vrm, vma, new_vma);
 	moved_len = move_page_tables(vma, vrm->addr, new_vma, vrm->new_addr,
 				     vrm->old_len);
 	if (moved_len < vrm->old_len) {
@@ -415,9 +456,6 @@ static int copy_vma_and_data(struct vma_remap_struct *vrm,
 		vrm->addr = vrm->new_addr;
 		err = -ENOMEM;
 	}
-	if (new_vma != vma)
-		vm_write_end(new_vma);
-	vm_write_end(vma);
 	return err;
 }
 
@@ -472,6 +510,7 @@ static unsigned long move_vma(struct vma_remap_struct *vrm)
 		dontunmap_complete(vrm, new_vma);
 	else
 		unmap_source_vma(vrm);
+	move_sections_end(vrm);
 
 	return err ? (unsigned long)err : vrm->new_addr;
 }

@@ -59,6 +59,7 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 	RB_CLEAR_NODE(&new->vm_rb);
 	new->vm_next = new->vm_prev = NULL;
 	seqcount_init(&new->vm_sequence);
+	new->vm_write_nest = 0;
 	return new;
 }
 

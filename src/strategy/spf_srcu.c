@@ -38,6 +38,11 @@ DEFINE_SRCU(vma_srcu);
  * as the kernel does since 4.20 (the series, on 4.12, zapped under the
  * write lock); nobody else can reach a VMA out of the tree to write it.
  * unmap_page_range() brackets its zap only in these two cases.
+ *
+ * Sections nest (vm_write_nest; the series' seqcount did not): only the
+ * outermost pair moves the count.  mremap's move_vma keeps the source's
+ * section open until munmap has taken it out of the tree, and that munmap
+ * begins and ends its own sections on the same VMA (split, zap).
  */
 static void spf_vma_write_begin(struct vm_area_struct *vma)
 {
@@ -46,12 +51,26 @@ static void spf_vma_write_begin(struct vm_area_struct *vma)
 	mmap_assert_locked(mm);
 	VM_BUG_ON(!rwsem_is_write_locked_by_me(&mm->mmap_lock) &&
 		  !RB_EMPTY_NODE(&vma->vm_rb));
-	raw_write_seqcount_begin(&vma->vm_sequence);
+	if (vma->vm_write_nest++ == 0)
+		raw_write_seqcount_begin(&vma->vm_sequence);
 }
 
 static void spf_vma_write_end(struct vm_area_struct *vma)
 {
-	raw_write_seqcount_end(&vma->vm_sequence);
+	VM_BUG_ON(vma->vm_write_nest == 0);
+	if (--vma->vm_write_nest == 0)
+		raw_write_seqcount_end(&vma->vm_sequence);
+}
+
+/* A writer keeps VMAs it unmaps until it is done with them. */
+static int spf_vma_free_defer_begin(void)
+{
+	return srcu_read_lock(&vma_srcu);
+}
+
+static void spf_vma_free_defer_end(int idx)
+{
+	srcu_read_unlock(&vma_srcu, idx);
 }
 
 static void spf_tree_write_begin(struct mm_struct *mm)
@@ -353,4 +372,6 @@ const struct fault_strategy spf_srcu_strategy = {
 	.tree_write_begin = spf_tree_write_begin,
 	.tree_write_end = spf_tree_write_end,
 	.vma_free = spf_vma_free,
+	.vma_free_defer_begin = spf_vma_free_defer_begin,
+	.vma_free_defer_end = spf_vma_free_defer_end,
 };

@@ -371,7 +371,8 @@ static void mremap_move_advances_and_kills_source(void **state)
 	struct mm_struct *mm = test_mm(state);
 	struct vm_area_struct *src, *copy;
 	unsigned long ret;
-	unsigned int s0, m0;
+	unsigned int s0, m0, s1;
+	bool src_dead;
 	int idx;
 
 	map_anon(mm, B, 0, 2, RW);
@@ -383,18 +384,90 @@ static void mremap_move_advances_and_kills_source(void **state)
 	idx = srcu_read_lock(&vma_srcu);
 	ret = sys_mremap(mm, B, PG(0, 2), PG(0, 2),
 			 MREMAP_MAYMOVE | MREMAP_FIXED, PG(B, 64));
+	s1 = seq_of(src);
+	src_dead = RB_EMPTY_NODE(&src->vm_rb);
+	/* Unlocked before any assertion can jump out of the test. */
+	srcu_read_unlock(&vma_srcu, idx);
 	assert_int_equal(ret, PG(B, 64));
 	copy = vma_at(mm, PG(B, 64));
 	assert_non_null(copy);
 	assert_null(vma_at(mm, B));
-	assert_advanced(s0, seq_of(src));
-	assert_dead(src);
+	assert_advanced(s0, s1);
+	assert_true(src_dead);
 	/* Linked complete, then one section around the move. */
 	assert_int_equal(seq_of(copy), 2);
 	/* One insert, one erase. */
 	assert_int_equal(mm_seq_of(mm), m0 + 4);
-	srcu_read_unlock(&vma_srcu, idx);
 	assert_valid(mm);
+}
+
+/*
+ * The source stays inside its write section until munmap has taken it
+ * out of the tree: a speculative fault that came in between the move of
+ * the PTEs and the erase would find it unchanged with its PTEs gone (none),
+ * map a fresh page there and lose what it stored when the munmap zaps it.
+ * The hook samples the source's count whenever the tree's seqlock is
+ * written; the last such write is the source's erase.
+ */
+static struct mm_struct *watched_mm;
+static struct vm_area_struct *watched_vma;
+static int watched_odd_at_tree_write;
+
+static void watch_tree_writes(enum mmsim_sched_event ev, const void *obj)
+{
+	if (ev != SCHED_SEQ || obj != &watched_mm->mm_seq.seqcount)
+		return;
+	watched_odd_at_tree_write = seq_of(watched_vma) & 1;
+}
+
+/*
+ * Move [first, first + n) of a VMA [0, 6) to 64 and check the section.
+ *
+ * |---|=======|---|        ->  |---|       |---|         |=======|
+ * 0   first   +n  6            0   first   +n  6         64      64+n
+ */
+static void __mremap_source_in_section(struct mm_struct *mm,
+				       unsigned long first, unsigned long n)
+{
+	struct vm_area_struct *src;
+	unsigned long ret;
+	bool src_dead;
+	unsigned int src_seq;
+	int idx;
+
+	map_anon(mm, B, 0, 6, RW);
+	write_touch(mm, PG(B, first));
+	src = vma_at(mm, B);
+	watched_mm = mm;
+	watched_vma = src;
+	watched_odd_at_tree_write = -1;
+
+	idx = srcu_read_lock(&vma_srcu);
+	mmsim_set_sched_hook(watch_tree_writes);
+	ret = sys_mremap(mm, PG(B, first), PG(0, n), PG(0, n),
+			 MREMAP_MAYMOVE | MREMAP_FIXED, PG(B, 64));
+	mmsim_set_sched_hook(NULL);
+	/* Look before the unlock, assert after: a failed assertion must not
+	 * leave the read side held (the teardown waits for a grace period). */
+	src_dead = RB_EMPTY_NODE(&src->vm_rb);
+	src_seq = seq_of(src);
+	srcu_read_unlock(&vma_srcu, idx);
+	assert_int_equal(ret, PG(B, 64));
+	assert_null(vma_at(mm, PG(B, first)));
+	assert_true(src_dead);
+	assert_int_equal(watched_odd_at_tree_write, 1);
+	assert_int_equal(src_seq & 1, 0);	/* and ended after */
+	assert_valid(mm);
+}
+
+static void mremap_source_in_section_until_erased(void **state)
+{
+	__mremap_source_in_section(test_mm(state), 0, 6);
+}
+
+static void mremap_middle_in_section_until_erased(void **state)
+{
+	__mremap_source_in_section(test_mm(state), 2, 2);
 }
 
 /* MREMAP_DONTUNMAP takes the source's lock flags and pages in a section. */
@@ -414,8 +487,8 @@ static void mremap_dontunmap_advances_source(void **state)
 	assert_int_equal(ret, PG(B, 64));
 	assert_ptr_equal(vma_at(mm, B), src);
 	assert_null(src->anon_vma);
-	/* The move, then dontunmap_complete(). */
-	assert_int_equal(seq_of(src), s0 + 4);
+	/* One section: the move, with dontunmap_complete() nested in it. */
+	assert_int_equal(seq_of(src), s0 + 2);
 	assert_valid(mm);
 }
 
@@ -753,6 +826,8 @@ int main(void)
 		SPF_TEST(madvise_advances_sequence),
 		SPF_TEST(mlock_advances_sequence),
 		SPF_TEST(mremap_move_advances_and_kills_source),
+		SPF_TEST(mremap_source_in_section_until_erased),
+		SPF_TEST(mremap_middle_in_section_until_erased),
 		SPF_TEST(mremap_dontunmap_advances_source),
 		SPF_TEST(mremap_grow_in_place_advances_sequence),
 		SPF_TEST(munmap_tail_advances_and_kills),
