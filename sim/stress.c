@@ -45,7 +45,9 @@
  *
  * Every ~200 ms all CPUs park at a quiescent point (spinning with
  * mmsim_cpu_relax(): a mutex would keep TSan from delivering IPIs) and
- * the controller checks validate_mm() and validate_mm_pages().
+ * the controller checks validate_mm() and validate_mm_pages(), and that
+ * every PTE table lies under a VMA (a table allocated without the mmap
+ * lock where munmap had just freed one would not).
  *
  * With SPF regions (sim/stress_spf.c; the default for a strategy that
  * faults speculatively), workers spend half their time between regions
@@ -73,6 +75,7 @@
 #include <mmsim/lockdep.h>
 #include <mmsim/mm.h>
 #include <mmsim/page.h>
+#include <mmsim/pgtable.h>
 
 #include "stress_internal.h"
 
@@ -1097,6 +1100,70 @@ static void stress_wait_ready(struct stress *s, unsigned int n)
 }
 
 /* The mm's invariants, with every CPU parked (or gone). */
+/*
+ * Report a PTE table at addr (its PMD entry pmd) that no VMA needs: one
+ * that free_pgtables() should have freed, or that was allocated where no
+ * VMA was (a speculative walk that allocates, racing with munmap or
+ * mremap).  It would stay until the mm's end.
+ */
+static int stress_check_pmd(struct stress *s, pmd_t pmd, unsigned long addr)
+{
+	struct vm_area_struct *vma;
+
+	if (pmd_none(pmd))
+		return 0;
+	vma = find_vma(s->mm, addr);
+	if (vma && vma->vm_start < addr + PMD_SIZE)
+		return 0;
+	fprintf(stderr, "mmsim stress: a PTE table maps %#lx..%#lx, where no "
+		"VMA is (a page table allocated without the mmap lock, or "
+		"not freed by munmap)\n", addr, addr + PMD_SIZE - 1);
+	return 1;
+}
+
+/*
+ * Every PTE table of the mm under some VMA.  Walks the PUD and PMD
+ * tables that exist (4 or 5 levels).  The caller holds the mmap lock
+ * and no fault runs.
+ */
+static int stress_check_orphan_tables(struct stress *s)
+{
+	struct mm_struct *mm = s->mm;
+	unsigned long span = 1UL << pgdir_shift(mm), addr;
+	int bugs = 0;
+
+	for (unsigned long i = 0; i < PTRS_PER_PGD; i++) {
+		addr = i * span;
+		pgd_t *pgd = pgd_offset(mm, addr);
+
+		if (!pgd_present(pgdp_get(pgd)))
+			continue;
+		for (unsigned long j = 0; j < PTRS_PER_P4D; j++) {
+			unsigned long a4 = addr + (j << P4D_SHIFT);
+			p4d_t *p4d = p4d_offset(mm, pgd, a4);
+
+			if (!pgtable_l5_enabled(mm) && j)
+				break;
+			if (!p4d_present(p4dp_get(p4d)))
+				continue;
+			for (unsigned long k = 0; k < PTRS_PER_PUD; k++) {
+				unsigned long a3 = a4 + (k << PUD_SHIFT);
+				pud_t *pud = pud_offset(p4d, a3);
+
+				if (!pud_present(pudp_get(pud)))
+					continue;
+				for (unsigned long l = 0; l < PTRS_PER_PMD; l++) {
+					unsigned long a2 = a3 + (l << PMD_SHIFT);
+
+					bugs += stress_check_pmd(s,
+						pmdp_get(pmd_offset(pud, a2)), a2);
+				}
+			}
+		}
+	}
+	return bugs;
+}
+
 static int stress_validate(struct stress *s, const char *when)
 {
 	struct mm_struct *mm = s->mm;
@@ -1105,6 +1172,7 @@ static int stress_validate(struct stress *s, const char *when)
 	mmap_read_lock(mm);
 	bugs = validate_mm(mm);
 	bugs += validate_mm_pages(&mm, 1);
+	bugs += stress_check_orphan_tables(s);
 	mmap_read_unlock(mm);
 	if (!bugs)
 		return 0;
@@ -1338,7 +1406,10 @@ int stress_run(const struct stress_opts *o, struct stress_stats *st,
 	s.nchaos = o->cpus - s.nworkers;
 	s.nregions = s.nworkers + 1;
 	s.nscratch = s.nchaos * SCRATCH_PER_CPU;
+	/* Two at least: an even one (with an anchor) and a table region. */
 	s.nspf = o->spf_regions ? 1 + s.nworkers / 2 : 0;
+	if (s.nspf == 1)
+		s.nspf = 2;
 	st->workers = s.nworkers;
 	st->chaos = s.nchaos;
 

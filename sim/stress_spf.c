@@ -5,19 +5,30 @@
  * and seeded random delays inside the race windows of the speculative
  * fault (the scheduling hook, <mmsim/sched.h>).
  *
- * An SPF region is 128 pages of private anonymous memory in a 2 MiB
- * window of its own, far from everything else:
+ * An SPF region is a VMA of private anonymous memory in an 8 MiB window
+ * of its own, far from everything else; the workers use its first 128
+ * pages.  Even regions share their PTE table with an anchor page:
  *
- *   window (one PMD, one PTE table, one PTE lock)
- *   |--- half A: region ---|....|--- half B ---|......|anchor|
+ *   window (the first PMD: one PTE table, one PTE lock)
+ *   |--- half A: region ---|....|--- half B ---|......|anchor|....
  *   0                           1 MiB                 2 MiB - 4 KiB
  *
  * The anchor page keeps the PTE table alive through munmap and mremap,
  * and set-up populates the region, so that the VMA has its anon_vma and
  * the PMD exists: a fault there goes speculative (a first fault in a
- * fresh VMA, with no anon_vma, does not).  Every worker writes its own
- * 16-byte slot of each page; all workers share the pages, so that their
- * faults race for the same PTEs.
+ * fresh VMA, with no anon_vma, does not).  Odd regions ("table regions")
+ * are a whole PTE table each, 2 MiB aligned, so that MADV_DONTNEED of the
+ * whole VMA empties and frees the table (pt_reclaim) under the
+ * speculative faults that walked to it, munmap frees it, and mremap to
+ * the other half leaves the old range without tables:
+ *
+ *   |==== half A: region, one PTE table ====|.......|==== half B ====|...
+ *   0                                       2 MiB   4 MiB            6 MiB
+ *
+ * A speculative walk that allocated tables (the mutant spf-pte-alloc)
+ * would hang one there, under no VMA, which the stress run reports.
+ * Every worker writes its own 16-byte slot of each page; all workers
+ * share the pages, so that their faults race for the same PTEs.
  *
  * One chaos CPU at a time (the region's mutator) changes the region:
  * mprotect of the whole VMA to read-only or back (neither split nor
@@ -68,9 +79,15 @@
 #define SPF_LEN			(SPF_PAGES * PAGE_SIZE)
 /* 512 GiB: below the scratch windows, far below mmap_base. */
 #define SPF_BASE		(1UL << 39)
-#define SPF_WINDOW		PMD_SIZE
-#define SPF_HALF		(SPF_WINDOW / 2)
-#define SPF_ANCHOR		(SPF_WINDOW - PAGE_SIZE)
+#define SPF_WINDOW		(4 * PMD_SIZE)
+/* An even region: both halves and the anchor in the first PTE table. */
+#define SPF_HALF		(PMD_SIZE / 2)
+#define SPF_ANCHOR		(PMD_SIZE - PAGE_SIZE)
+/* A table region: the VMA is one whole PTE table, in either half. */
+#define SPF_TABLE_LEN		PMD_SIZE
+#define SPF_TABLE_HALF		(SPF_WINDOW / 2)
+/* One MADV_DONTNEED in this many is of the whole VMA. */
+#define SPF_DONTNEED_ALL	3
 #define SPF_BURST_MIN		32	/* accesses of a worker's burst */
 #define SPF_BURST_RANGE		96
 #define SPF_HOT_PAGES		8	/* pages a burst keeps to */
@@ -85,6 +102,9 @@
 _Static_assert(SPF_GUARD >= NR_CPUS, "the guard slot is nobody's");
 _Static_assert(SPF_HALF >= SPF_LEN, "a region fits in half a window");
 _Static_assert(SPF_HALF + SPF_LEN <= SPF_ANCHOR, "the anchor stands apart");
+_Static_assert(SPF_TABLE_HALF >= 2 * SPF_TABLE_LEN,
+	       "the halves of a table region share no table");
+_Static_assert(SPF_TABLE_LEN >= SPF_LEN, "a table region has the pages");
 
 enum spf_op {
 	SPF_MPROTECT_RO, SPF_MPROTECT_RW, SPF_DONTNEED, SPF_REMAP, SPF_MOVE,
@@ -109,6 +129,8 @@ struct spf_region {
 	atomic_int mutator;		/* -1, or the chaos CPU changing it */
 	unsigned int id;
 	unsigned long window;
+	unsigned long len;		/* of the VMA: SPF_LEN or a PTE table */
+	unsigned long half;		/* from one half to the other */
 	/* Written by the mutator at odd epochs only. */
 	atomic_ulong base;
 	atomic_uchar ro[SPF_PAGES];	/* mprotect()ed read-only */
@@ -443,17 +465,21 @@ static void spf_subrange(struct stress_cpu *c, struct spf_region *r,
 	atomic_store_explicit(&r->hot, *first, memory_order_relaxed);
 }
 
-/* Pages [first, first + n) read-only or writable (splits, merges). */
+/*
+ * Pages [first, first + n) read-only or writable (splits, merges), and
+ * with them the rest of the len bytes from page first (the whole VMA).
+ */
 static void spf_mprotect(struct stress_cpu *c, struct spf_region *r,
-			 unsigned long first, unsigned long n, bool ro)
+			 unsigned long first, unsigned long n,
+			 unsigned long len, bool ro)
 {
 	unsigned long start = spf_base(r) + (first << PAGE_SHIFT);
 
 	spf_record(r, ro ? SPF_MPROTECT_RO : SPF_MPROTECT_RW, first, n);
 	for (unsigned long p = first; p < first + n; p++)
 		atomic_store_explicit(&r->ro[p], ro, memory_order_relaxed);
-	check_ret(c, "mprotect", start, n << PAGE_SHIFT,
-		  sys_mprotect(c->s->mm, start, n << PAGE_SHIFT,
+	check_ret(c, "mprotect", start, len,
+		  sys_mprotect(c->s->mm, start, len,
 			       ro ? PROT_READ : PROT_READ | PROT_WRITE), 0);
 }
 
@@ -468,17 +494,29 @@ static void spf_zapped(struct spf_region *r, unsigned long first,
 				      memory_order_relaxed);
 }
 
+/*
+ * MADV_DONTNEED of a few pages, or of the whole VMA: in a table region
+ * (not split), that empties the PTE table, which the zap then frees.
+ */
 static void spf_dontneed(struct stress_cpu *c, struct spf_region *r)
 {
-	unsigned long first, n, start;
+	unsigned long first, n, start, len;
 
-	spf_subrange(c, r, &first, &n);
+	if (!r->split && rng_below(&c->rng, SPF_DONTNEED_ALL) == 0) {
+		first = 0;
+		n = SPF_PAGES;
+		len = r->len;
+		atomic_store_explicit(&r->hot, rng_below(&c->rng, SPF_PAGES),
+				      memory_order_relaxed);
+	} else {
+		spf_subrange(c, r, &first, &n);
+		len = n << PAGE_SHIFT;
+	}
 	start = spf_base(r) + (first << PAGE_SHIFT);
 	spf_record(r, SPF_DONTNEED, first, n);
 	spf_zapped(r, first, n);
-	check_ret(c, "madvise(MADV_DONTNEED)", start, n << PAGE_SHIFT,
-		  sys_madvise(c->s->mm, start, n << PAGE_SHIFT,
-			      MADV_DONTNEED), 0);
+	check_ret(c, "madvise(MADV_DONTNEED)", start, len,
+		  sys_madvise(c->s->mm, start, len, MADV_DONTNEED), 0);
 }
 
 /* munmap, then a fresh VMA in the same place: no anon_vma until a fault. */
@@ -491,13 +529,13 @@ static void spf_remap(struct stress_cpu *c, struct spf_region *r)
 	spf_zapped(r, 0, SPF_PAGES);
 	for (unsigned long p = 0; p < SPF_PAGES; p++)
 		atomic_store_explicit(&r->ro[p], 0, memory_order_relaxed);
-	if (!check_ret(c, "munmap", base, SPF_LEN,
-		       sys_munmap(c->s->mm, base, SPF_LEN), 0))
+	if (!check_ret(c, "munmap", base, r->len,
+		       sys_munmap(c->s->mm, base, r->len), 0))
 		return;
 	/* Populated: the next zap fills a gather batch (flush under PTL). */
 	if (rng_below(&c->rng, 2))
 		flags |= MAP_POPULATE;
-	ret = sys_mmap(c->s->mm, base, SPF_LEN, PROT_READ | PROT_WRITE, flags,
+	ret = sys_mmap(c->s->mm, base, r->len, PROT_READ | PROT_WRITE, flags,
 		       NULL, 0);
 	c->st.syscalls++;
 	if (ret != base)
@@ -510,9 +548,9 @@ static void spf_move(struct stress_cpu *c, struct spf_region *r)
 {
 	unsigned long base = spf_base(r), dst, ret;
 
-	dst = base == r->window ? r->window + SPF_HALF : r->window;
+	dst = base == r->window ? r->window + r->half : r->window;
 	spf_record(r, SPF_MOVE, 0, SPF_PAGES);
-	ret = sys_mremap(c->s->mm, base, SPF_LEN, SPF_LEN,
+	ret = sys_mremap(c->s->mm, base, r->len, r->len,
 			 MREMAP_MAYMOVE | MREMAP_FIXED, dst);
 	if (ret == dst) {
 		c->st.syscalls++;
@@ -520,7 +558,7 @@ static void spf_move(struct stress_cpu *c, struct spf_region *r)
 		return;
 	}
 	/* -EFAULT: a part is read-only, the region is not one VMA. */
-	check_ret(c, "mremap(MREMAP_FIXED) of an SPF region", base, SPF_LEN,
+	check_ret(c, "mremap(MREMAP_FIXED) of an SPF region", base, r->len,
 		  IS_ERR_VALUE(ret) ? (long)ret : -EINVAL, OK_EFAULT);
 }
 
@@ -545,12 +583,13 @@ void spf_mutate(struct stress_cpu *c)
 		 */
 		atomic_store_explicit(&r->hot, rng_below(&c->rng, SPF_PAGES),
 				      memory_order_relaxed);
-		spf_mprotect(c, r, 0, SPF_PAGES,
+		spf_mprotect(c, r, 0, SPF_PAGES, r->len,
 			     !r->split && !atomic_load(&r->ro[0]));
 		r->split = false;
 	} else if (x < 40) {
 		spf_subrange(c, r, &first, &n);
-		spf_mprotect(c, r, first, n, rng_below(&c->rng, 2));
+		spf_mprotect(c, r, first, n, n << PAGE_SHIFT,
+			     rng_below(&c->rng, 2));
 		r->split = true;
 	} else if (x < 65) {
 		spf_dontneed(c, r);
@@ -583,8 +622,9 @@ static int spf_map(struct stress *s, unsigned long addr, unsigned long len)
 }
 
 /*
- * Map and populate the regions and their anchors (so each VMA has its
- * anon_vma and each PMD its table), and give each worker its records.
+ * Map and populate the regions and the anchors of the even ones (so each
+ * VMA has its anon_vma and each PMD its table), and give each worker its
+ * records.
  */
 int stress_spf_setup(struct stress *s)
 {
@@ -598,13 +638,18 @@ int stress_spf_setup(struct stress *s)
 	for (unsigned int i = 0; i < s->nspf; i++) {
 		struct spf_region *r = &s->spf[i];
 
+		bool table = i & 1;
+
 		r->id = i;
 		r->window = SPF_BASE + i * SPF_WINDOW;
+		r->len = table ? SPF_TABLE_LEN : SPF_LEN;
+		r->half = table ? SPF_TABLE_HALF : SPF_HALF;
 		atomic_init(&r->epoch, SPF_EPOCH0);
 		atomic_init(&r->mutator, -1);
 		atomic_init(&r->base, r->window);
-		if (spf_map(s, r->window, SPF_LEN) ||
-		    spf_map(s, r->window + SPF_ANCHOR, PAGE_SIZE))
+		if (spf_map(s, r->window, r->len))
+			return -1;
+		if (!table && spf_map(s, r->window + SPF_ANCHOR, PAGE_SIZE))
 			return -1;
 	}
 	for (unsigned int i = 0; i < s->nworkers; i++) {
@@ -667,6 +712,8 @@ static bool delay_spf_windows;		/* set before the hook is */
 #define SPF_DELAY_MASK		1023
 #define SPF_DELAY_LONG_US	5
 #define SPF_DELAY_LONG_RANGE	46
+#define SPF_DELAY_WALK_US	50
+#define SPF_DELAY_WALK_RANGE	451
 
 /* The next number of the calling CPU's xorshift64. */
 static uint64_t delay_next(struct mmsim_cpu *cpu)
@@ -719,7 +766,7 @@ static void delay_ipi(struct mmsim_cpu *cpu)
 }
 
 /*
- * The hook of every scheduling point: at the three race windows of the
+ * The hook of every scheduling point: at the four race windows of the
  * speculative fault (with SPF regions) and between the IPIs of a
  * shootdown, wait a seeded random while.  Interrupts may be off there, so
  * no mmsim_cpu_relax() (it would service IPIs): a plain spin on an atomic
@@ -738,6 +785,7 @@ static void stress_sched_hook(enum mmsim_sched_event ev, const void *obj)
 		return;
 	}
 	if (!delay_spf_windows || (ev != SCHED_SPF_LOOKUP &&
+				   ev != SCHED_SPF_WALK &&
 				   ev != SCHED_SPF_PTE && ev != SCHED_SPF_FINAL))
 		return;
 	x = delay_next(cpu);
@@ -745,6 +793,14 @@ static void stress_sched_hook(enum mmsim_sched_event ev, const void *obj)
 	if ((x & 7) == 0 || (ev == SCHED_SPF_PTE && (x & 7) == 4))
 		delay_long(SPF_DELAY_LONG_US +
 			   (x >> 20) % SPF_DELAY_LONG_RANGE);
+	/*
+	 * Between validation and the walk, one time in 64 a while long
+	 * enough for a whole munmap or mremap of a 2 MiB region, page
+	 * tables freed included (interrupts are on there).
+	 */
+	if (ev == SCHED_SPF_WALK && ((x >> 3) & 63) == 0)
+		delay_long(SPF_DELAY_WALK_US +
+			   (x >> 32) % SPF_DELAY_WALK_RANGE);
 }
 
 void stress_delays_start(unsigned long seed, bool spf_windows)

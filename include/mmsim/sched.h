@@ -20,6 +20,7 @@ enum mmsim_sched_event {
 	SCHED_PTE,		/* page-table entry read/write on a fault path */
 	/* The race windows of the speculative fault (obj: the VMA). */
 	SCHED_SPF_LOOKUP,	/* between the lockless lookup and validation */
+	SCHED_SPF_WALK,		/* between validation and the page-table walk */
 	SCHED_SPF_PTE,		/* between reading the PTE and locking it */
 	SCHED_SPF_FINAL,	/* before the final pte_same() under the lock */
 	SCHED_NR_EVENTS

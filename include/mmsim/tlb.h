@@ -43,6 +43,13 @@ struct mmu_gather {
 	struct page *pages[MMU_GATHER_BATCH];
 	unsigned int nr_tables;
 	struct page *tables[MMU_GATHER_TABLES];
+	/*
+	 * Free the tables after an RCU grace period too (as mm->pt_free_rcu
+	 * does for every gather of the mm): set when a zap reclaims an
+	 * empty PTE table under the mmap read lock, which walkers that hold
+	 * only that lock may still be looking at (pt_reclaim_free()).
+	 */
+	bool rcu_tables;
 	unsigned long nr_flushes;	/* TLB flushes this gather did */
 };
 

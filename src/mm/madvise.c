@@ -3,7 +3,7 @@
  * madvise(2) (the kernel's mm/madvise.c): advice that changes VMA flags
  * (NORMAL, RANDOM, SEQUENTIAL, DONTFORK, DOFORK) goes through the same
  * merge-or-split as mprotect and touches no page table; DONTNEED zaps the
- * pages of a range, and WILLNEED (read-ahead, which mmsim has nothing to
+ * pages of a range (and frees the PTE tables it empties), and WILLNEED (read-ahead, which mmsim has nothing to
  * read for) does nothing, neither touching the VMAs.
  */
 #include <mmsim/strategy.h>
@@ -59,15 +59,19 @@ static long madvise_new_flags(struct vm_area_struct *vma, int behavior)
  * locked or PFN-mapped VMA refuses; otherwise the range's pages are
  * zapped, their TLB entries flushed and the pages freed (the next access
  * faults in a zero-filled page, or the shmem page again).  The VMA stays.
- * The caller holds the mmap lock for reading.
+ * As in Linux 6.14 with CONFIG_PT_RECLAIM, the PTE tables the zap empties
+ * (those wholly inside the range) are freed too.  The caller holds the
+ * mmap lock for reading.
  */
 static int madvise_dontneed(struct vm_area_struct *vma, unsigned long start,
 			    unsigned long end)
 {
+	static const struct zap_details details = { .reclaim_pt = true };
+
 	mmap_assert_locked(vma->vm_mm);
 	if (vma->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB))
 		return -EINVAL;
-	zap_page_range_single(vma, start, end - start);
+	zap_page_range_single_details(vma, start, end - start, &details);
 	return 0;
 }
 

@@ -26,6 +26,14 @@
  * speculative fault never allocates a page table and never prepares an
  * anon_vma (the VMA has one).
  *
+ * The mmap read lock does not keep a PTE table either: MADV_DONTNEED
+ * frees the tables it empties (pt_reclaim, as Linux 6.14 does, under the
+ * PMD and PTE locks, the table freed after the TLB flush and an RCU grace
+ * period).  A classic fault reads the PTE in an RCU read side and checks
+ * the PMD again under the PTE lock (pte_spinlock, pte_offset_map_lock);
+ * if the table went, it returns 0 and the access faults again, into a
+ * new table.
+ *
  * Pages hold one reference per PTE that maps them (and shmem pages one
  * more for the page cache); _mapcount counts the PTEs (see rmap.c).  A
  * page unmapped from a PTE is freed only after every TLB that may cache
@@ -154,7 +162,16 @@ static pte_t ptep_clear_flush(struct vm_area_struct *vma, unsigned long address,
  * holds it may be waiting for us to acknowledge its shootdown, which we
  * cannot do with interrupts off (patch 09, races.md race 1).  The PMD is
  * compared because a PMD cleared or replaced under a VMA that did not
- * change (a collapse) would leave us locking a dead table (race 3).
+ * change (a collapse, or MADV_DONTNEED reclaiming the emptied table:
+ * neither writes vm_sequence) would leave us locking a dead table (race
+ * 3), and compared twice: before locking, so that the lock we take is
+ * that of a table still allocated (interrupts are off from that check
+ * on), and again under the lock, because the table may have been
+ * unlinked between the first check and the lock (the reclaim clears the
+ * PMD holding the PTE lock, then waits for our interrupts in its flush:
+ * the table is dead but not yet freed, and its lock free).  Once we hold
+ * the lock and the PMD still points to the table, nobody can unlink it.
+ * The mutant no-pmd-same drops both comparisons.
  */
 static bool spf_pte_trylock(struct vm_fault *vmf)
 {
@@ -186,6 +203,12 @@ static bool spf_pte_trylock(struct vm_fault *vmf)
 		abort = SPF_VMA_CHANGED;
 		goto out_abort;
 	}
+	if (!mmsim_mutant_is(MUTANT_NO_PMD_SAME) &&
+	    !pmd_same(pmdp_get(vmf->pmd), vmf->orig_pmd)) {
+		spin_unlock(ptl);
+		abort = SPF_PMD_CHANGED;
+		goto out_abort;
+	}
 	vmf->ptl = ptl;
 	local_irq_enable();
 	return true;
@@ -197,17 +220,36 @@ out_abort:
 }
 
 /*
- * Lock the PTE that vmf->pte points to (pte_spinlock).  A classic fault
- * always gets it; a speculative one gets false when it must give up.
+ * Lock the PTE that vmf->pte points to (pte_spinlock), in the table
+ * vmf->orig_pmd names.  False when the fault must stop: a speculative one
+ * gives up (VM_FAULT_RETRY), a classic one returns 0 and the access
+ * faults again, because the table is no longer the PMD's.
+ *
+ * A classic fault comes here inside the RCU read side fault_read_pte()
+ * began, and ends it: the mmap read lock does not keep the table (an
+ * MADV_DONTNEED may reclaim it and free it after a grace period), the
+ * read side does until we hold its lock and have seen the PMD still
+ * point to it; from then on nobody can unlink it.
  */
 static bool pte_spinlock(struct vm_fault *vmf)
 {
-	if (!(vmf->flags & FAULT_FLAG_SPECULATIVE)) {
-		vmf->ptl = pte_lockptr(vmf->vma->vm_mm, vmf->orig_pmd);
-		spin_lock(vmf->ptl);
-		return true;
-	}
-	return spf_pte_trylock(vmf);
+	bool same;
+
+	if (vmf->flags & FAULT_FLAG_SPECULATIVE)
+		return spf_pte_trylock(vmf);
+	vmf->ptl = pte_lockptr(vmf->vma->vm_mm, vmf->orig_pmd);
+	spin_lock(vmf->ptl);
+	same = pmd_same(pmdp_get(vmf->pmd), vmf->orig_pmd);
+	if (!same)
+		spin_unlock(vmf->ptl);
+	rcu_read_unlock();
+	return same;
+}
+
+/* What a handler returns when pte_spinlock()/pte_map_lock() failed. */
+static inline vm_fault_t pte_lock_failed(struct vm_fault *vmf)
+{
+	return (vmf->flags & FAULT_FLAG_SPECULATIVE) ? VM_FAULT_RETRY : 0;
 }
 
 /*
@@ -746,7 +788,7 @@ static vm_fault_t do_prot_none_page(struct vm_fault *vmf)
 	struct mm_struct *mm = vmf->vma->vm_mm;
 
 	if (!pte_spinlock(vmf))
-		return VM_FAULT_RETRY;
+		return pte_lock_failed(vmf);
 	if (pte_same(ptep_get(vmf->pte), vmf->orig_pte) &&
 	    pmd_same(pmdp_get(vmf->pmd), vmf->orig_pmd))
 		set_pte_at(mm, vmf->address, vmf->pte,
@@ -756,21 +798,26 @@ static vm_fault_t do_prot_none_page(struct vm_fault *vmf)
 }
 
 /*
- * Read the PTE of vmf->address once, without its lock: vmf->orig_pte, and
- * vmf->pte mapped, or NULL when the PTE is none or no table is there yet.
- * False when the table went away under us.
+ * Read the PMD and then the PTE of vmf->address once each, without their
+ * locks: vmf->orig_pmd, vmf->orig_pte, and vmf->pte mapped in the table
+ * orig_pmd names, or NULL when the PTE is none or no table is there (the
+ * handlers allocate one, or find that another fault did).  False when the
+ * PMD is no table entry.  The caller is in an RCU read side: the table
+ * may be reclaimed meanwhile, not freed.
  */
 static bool fault_read_pte(struct vm_fault *vmf)
 {
+	vmf->orig_pmd = pmdp_get(vmf->pmd);
 	if (unlikely(pmd_none(vmf->orig_pmd))) {
 		vmf->pte = NULL;
 		return true;
 	}
-	vmf->pte = pte_offset_map(vmf->pmd, vmf->address);
-	if (unlikely(!vmf->pte))
+	if (unlikely(pmd_bad(vmf->orig_pmd)))
 		return false;
-	mmsim_sched_point(SCHED_PTE, vmf->pte);
+	vmf->pte = pte_offset_kernel(vmf->orig_pmd, vmf->address);
 	vmf->orig_pte = ptep_get(vmf->pte);
+	/* From here to pte_spinlock() the PTE and its table may change. */
+	mmsim_sched_point(SCHED_PTE, vmf->pte);
 	if (pte_none(vmf->orig_pte)) {
 		pte_unmap(vmf->pte);
 		vmf->pte = NULL;
@@ -796,9 +843,20 @@ vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 	bool spf = vmf->flags & FAULT_FLAG_SPECULATIVE;
 	pte_t entry;
 
-	/* A speculative fault read it already, with interrupts off. */
-	if (!spf && !fault_read_pte(vmf))
-		return 0;	/* the table went away: fault again */
+	/*
+	 * A speculative fault read it already, with interrupts off.  A
+	 * classic one reads it in an RCU read side, which pte_spinlock()
+	 * ends, or right here if there is no PTE to lock.
+	 */
+	if (!spf) {
+		rcu_read_lock();
+		if (unlikely(!fault_read_pte(vmf))) {
+			rcu_read_unlock();
+			return 0;	/* not a table: fault again */
+		}
+		if (!vmf->pte)
+			rcu_read_unlock();
+	}
 
 	if (!vmf->pte) {
 		/* Speculative faults are only tried in anonymous VMAs. */
@@ -810,7 +868,7 @@ vm_fault_t handle_pte_fault(struct vm_fault *vmf)
 		return do_prot_none_page(vmf);
 
 	if (!pte_spinlock(vmf))
-		return VM_FAULT_RETRY;
+		return pte_lock_failed(vmf);
 	entry = vmf->orig_pte;
 	if (unlikely(!pte_same(ptep_get(vmf->pte), entry) ||
 		     !pmd_same(pmdp_get(vmf->pmd), vmf->orig_pmd)))
@@ -890,13 +948,13 @@ static vm_fault_t __handle_mm_fault(struct vm_area_struct *vma,
 	vmf.pmd = fault_pmd_alloc(mm, pud, address);
 	if (!vmf.pmd)
 		return VM_FAULT_OOM;
-	/* The classic path allocates the PTE table too, before looking. */
-	vmf.orig_pmd = pmdp_get(vmf.pmd);
-	if (pmd_none(vmf.orig_pmd)) {
-		if (__pte_alloc(mm, vmf.pmd))
-			return VM_FAULT_OOM;
-		vmf.orig_pmd = pmdp_get(vmf.pmd);
-	}
+	/*
+	 * The classic path allocates the PTE table too, before looking.  It
+	 * may be reclaimed again before handle_pte_fault() reads the PMD:
+	 * then the handlers allocate it once more, or fault again.
+	 */
+	if (pmd_none(pmdp_get(vmf.pmd)) && __pte_alloc(mm, vmf.pmd))
+		return VM_FAULT_OOM;
 	return handle_pte_fault(&vmf);
 }
 
@@ -932,18 +990,37 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 /* --- zapping ------------------------------------------------------------------------ */
 
 /*
- * Clear the PTEs of [addr, end), all in the table *pmd points to, under
- * its lock: each cleared PTE is noted for the TLB flush, each page it
- * mapped is uncounted and queued in the gather, to be freed after the
- * flush.  When the gather's batch fills, the TLBs are flushed right here,
- * still under the PTE lock (the kernel's order, which races.md race 1
- * needs), and the pages are freed after the unlock.  Returns where it
- * stopped: end, or the address after the PTE that filled the batch
- * (the caller calls again from there), or addr if the table went away.
+ * May a zap of [addr, end), all in one PTE table, reclaim that table?
+ * Only if asked to (MADV_DONTNEED) and the range is the whole table: the
+ * rest may belong to another VMA, or be outside what was asked
+ * (reclaim_pt_is_enabled).
  */
-static unsigned long zap_pte_range(struct mmu_gather *tlb,
-				   struct vm_area_struct *vma, pmd_t *pmd,
-				   unsigned long addr, unsigned long end)
+static bool zap_may_reclaim_pt(unsigned long addr, unsigned long end,
+			       const struct zap_details *details)
+{
+	return details && details->reclaim_pt && end - addr >= PMD_SIZE;
+}
+
+/*
+ * One pass over [addr, end), all in the table *pmd points to, under its
+ * lock: each cleared PTE is noted for the TLB flush, each page it mapped
+ * is uncounted and queued in the gather, to be freed after the flush.
+ * When the gather's batch fills, the TLBs are flushed right here, still
+ * under the PTE lock (the kernel's order, which races.md race 1 needs),
+ * and the pages are freed after the unlock.  Returns where it stopped:
+ * end, or the address after the PTE that filled the batch, or addr with
+ * *gone set if the table went away (another zap reclaimed it).
+ *
+ * *reclaim (in and out): the table is to be reclaimed and its PTE lock
+ * was held from its first PTE on.  A pass that clears the last PTE with
+ * that still true unlinks the table right away, under the same lock
+ * (*cleared, the old PMD in *pmdval), if it gets the PMD lock.
+ */
+static unsigned long zap_pte_pass(struct mmu_gather *tlb,
+				  struct vm_area_struct *vma, pmd_t *pmd,
+				  unsigned long addr, unsigned long end,
+				  bool *reclaim, bool *cleared, pmd_t *pmdval,
+				  bool *gone)
 {
 	struct mm_struct *mm = tlb->mm;
 	int rss[NR_MM_COUNTERS] = { 0 };
@@ -952,8 +1029,10 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb,
 	spinlock_t *ptl;
 
 	start_pte = pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
-	if (!pte)
+	if (!pte) {
+		*gone = true;
 		return addr;
+	}
 	do {
 		pte_t ptent = ptep_get(pte);
 		struct page *page;
@@ -978,6 +1057,11 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb,
 		}
 	} while (pte++, addr += PAGE_SIZE, addr != end);
 
+	/* Every PTE of the table cleared under this one hold of its lock. */
+	if (*reclaim && addr == end)
+		*cleared = pt_reclaim_clear_pmd(mm, pmd, pmdval);
+	else
+		*reclaim = false;
 	add_mm_rss_vec(mm, rss);
 	/* Flush before anyone can see the PTE lock free (and the PTEs none). */
 	if (force_flush)
@@ -989,22 +1073,58 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb,
 	return addr;
 }
 
+/*
+ * Clear the PTEs of [addr, end), all in the table *pmd points to, a
+ * gather batch at a time (zap_pte_range).  With details->reclaim_pt and
+ * the whole table zapped, the table goes too, as Linux 6.14 does for
+ * MADV_DONTNEED (CONFIG_PT_RECLAIM): unlinked at once if no fault can
+ * have refilled it (the fast path above), else only if it is still empty
+ * once both the PMD and the PTE locks are held; then freed through the
+ * gather, after the TLB flush and a grace period (pt_reclaim_free).
+ *
+ * The caller holds the mmap lock, for reading at least.  Faults may run
+ * beside us, in this table too: a classic fault rechecks the PMD under
+ * the PTE lock (pte_offset_map_lock, pte_spinlock), a speculative one
+ * too (spf_pte_trylock), so whichever takes the PTE lock after the PMD
+ * was cleared backs off and faults again into a new table.
+ */
+static void zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
+			  pmd_t *pmd, unsigned long addr, unsigned long end,
+			  const struct zap_details *details)
+{
+	bool may_reclaim = zap_may_reclaim_pt(addr, end, details);
+	bool direct = may_reclaim, cleared = false, gone = false;
+	unsigned long start = addr;
+	pmd_t pmdval;
+
+	while (addr != end && !gone)
+		addr = zap_pte_pass(tlb, vma, pmd, addr, end, &direct,
+				    &cleared, &pmdval, &gone);
+	if (!may_reclaim || gone)
+		return;
+	if (!cleared)
+		cleared = pt_reclaim_try_clear(tlb->mm, pmd, &pmdval);
+	if (cleared)
+		pt_reclaim_free(tlb, pmdval, start);
+}
+
 static void zap_pmd_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
-			  pud_t *pud, unsigned long addr, unsigned long end)
+			  pud_t *pud, unsigned long addr, unsigned long end,
+			  const struct zap_details *details)
 {
 	pmd_t *pmd = pmd_offset(pud, addr);
 	unsigned long next;
 
 	for (; addr != end; pmd++, addr = next) {
 		next = pt_addr_end(addr, end, PMD_SHIFT);
-		/* Again from where a full batch stopped us, unless it is gone. */
-		while (addr != next && !pmd_none(pmdp_get(pmd)))
-			addr = zap_pte_range(tlb, vma, pmd, addr, next);
+		if (!pmd_none(pmdp_get(pmd)))
+			zap_pte_range(tlb, vma, pmd, addr, next, details);
 	}
 }
 
 static void zap_pud_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
-			  p4d_t *p4d, unsigned long addr, unsigned long end)
+			  p4d_t *p4d, unsigned long addr, unsigned long end,
+			  const struct zap_details *details)
 {
 	pud_t *pud = pud_offset(p4d, addr);
 	unsigned long next;
@@ -1013,12 +1133,13 @@ static void zap_pud_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 		next = pt_addr_end(addr, end, PUD_SHIFT);
 		if (pud_none(pudp_get(pud)))
 			continue;
-		zap_pmd_range(tlb, vma, pud, addr, next);
+		zap_pmd_range(tlb, vma, pud, addr, next, details);
 	} while (pud++, addr = next, addr != end);
 }
 
 static void zap_p4d_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
-			  pgd_t *pgd, unsigned long addr, unsigned long end)
+			  pgd_t *pgd, unsigned long addr, unsigned long end,
+			  const struct zap_details *details)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	p4d_t *p4d = p4d_offset(mm, pgd, addr);
@@ -1028,7 +1149,7 @@ static void zap_p4d_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 		next = pt_addr_end(addr, end, p4d_shift(mm));
 		if (p4d_none(p4dp_get(p4d)))
 			continue;
-		zap_pud_range(tlb, vma, p4d, addr, next);
+		zap_pud_range(tlb, vma, p4d, addr, next, details);
 	} while (p4d++, addr = next, addr != end);
 }
 
@@ -1041,9 +1162,11 @@ static void zap_p4d_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
  * after downgrading to the read lock: nobody else can reach a detached
  * VMA to write it.  MADV_DONTNEED zaps a VMA in the tree under the read
  * lock, which two threads may do at once; it leaves the count alone: it
- * changes no field of the VMA and frees no table, and the PTEs it clears
- * go under their lock, which a speculative fault takes and checks too,
- * as a classic fault racing with MADV_DONTNEED does.
+ * changes no field of the VMA, the PTEs it clears go under their lock,
+ * which a speculative fault takes and checks too, as a classic fault
+ * racing with MADV_DONTNEED does, and a PTE table it reclaims is unlinked
+ * under that lock too, which a speculative fault notices by comparing
+ * the PMD before and after taking it (spf_pte_trylock).
  */
 static bool zap_writes_vm_sequence(struct vm_area_struct *vma)
 {
@@ -1053,13 +1176,11 @@ static bool zap_writes_vm_sequence(struct vm_area_struct *vma)
 	       rwsem_is_write_locked_by_me(&vma->vm_mm->mmap_lock);
 }
 
-/*
- * Zap [addr, end) of vma (inside it): walk the tables without allocating
- * and clear every PTE.  The caller holds the mmap lock, and finishes the
- * gather (which flushes the TLBs and frees the pages).
- */
-void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
-		      unsigned long addr, unsigned long end)
+/* unmap_page_range() with details (NULL: clear the PTEs, nothing more). */
+static void __unmap_page_range(struct mmu_gather *tlb,
+			       struct vm_area_struct *vma, unsigned long addr,
+			       unsigned long end,
+			       const struct zap_details *details)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	bool seq = zap_writes_vm_sequence(vma);
@@ -1075,22 +1196,35 @@ void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 		next = pt_addr_end(addr, end, pgdir_shift(mm));
 		if (pgd_none(pgdp_get(pgd)))
 			continue;
-		zap_p4d_range(tlb, vma, pgd, addr, next);
+		zap_p4d_range(tlb, vma, pgd, addr, next, details);
 	} while (pgd++, addr = next, addr != end);
 	if (seq)
 		vm_write_end(vma);
 }
 
-/* unmap_page_range() over the part of vma inside [start, end), if any. */
+/*
+ * Zap [addr, end) of vma (inside it): walk the tables without allocating
+ * and clear every PTE.  The caller holds the mmap lock, and finishes the
+ * gather (which flushes the TLBs and frees the pages).  No table is
+ * freed here: munmap frees them with free_pgtables() once the VMAs are
+ * gone.
+ */
+void unmap_page_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
+		      unsigned long addr, unsigned long end)
+{
+	__unmap_page_range(tlb, vma, addr, end, NULL);
+}
+
+/* __unmap_page_range() over the part of vma inside [start, end), if any. */
 static void unmap_single_vma(struct mmu_gather *tlb,
 			     struct vm_area_struct *vma, unsigned long start,
-			     unsigned long end)
+			     unsigned long end, const struct zap_details *details)
 {
 	start = max(start, vma->vm_start);
 	end = min(end, vma->vm_end);
 	if (start >= end)
 		return;
-	unmap_page_range(tlb, vma, start, end);
+	__unmap_page_range(tlb, vma, start, end, details);
 }
 
 /*
@@ -1102,16 +1236,18 @@ void unmap_vmas(struct mmu_gather *tlb, struct vm_area_struct *vma,
 		unsigned long start, unsigned long end)
 {
 	for (; vma && vma->vm_start < end; vma = vma->vm_next)
-		unmap_single_vma(tlb, vma, start, end);
+		unmap_single_vma(tlb, vma, start, end, NULL);
 }
 
 /*
- * Zap the pages of [address, address + size) of vma (MADV_DONTNEED): the
- * VMA stays, a later access faults in fresh pages.  The caller holds the
- * mmap lock (for reading is enough).
+ * Zap the pages of [address, address + size) of vma: the VMA stays, a
+ * later access faults in fresh pages.  With details->reclaim_pt, the PTE
+ * tables emptied (those that map only this range) go too.  The caller
+ * holds the mmap lock (for reading is enough).
  */
-void zap_page_range_single(struct vm_area_struct *vma, unsigned long address,
-			   unsigned long size)
+void zap_page_range_single_details(struct vm_area_struct *vma,
+				   unsigned long address, unsigned long size,
+				   const struct zap_details *details)
 {
 	unsigned long end = address + size;
 	struct mmu_gather tlb;
@@ -1120,8 +1256,15 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long address,
 	if (end < address)	/* wrapped: nothing sensible to zap */
 		return;
 	tlb_gather_mmu(&tlb, vma->vm_mm);
-	unmap_single_vma(&tlb, vma, address, end);
+	unmap_single_vma(&tlb, vma, address, end, details);
 	tlb_finish_mmu(&tlb);
+}
+
+/* The same, clearing PTEs only: every table stays. */
+void zap_page_range_single(struct vm_area_struct *vma, unsigned long address,
+			   unsigned long size)
+{
+	zap_page_range_single_details(vma, address, size, NULL);
 }
 
 /* --- fork ---------------------------------------------------------------------------- */

@@ -10,7 +10,9 @@
  * interrupts disabled (a lockless walk, races.md race 4): the flush waits
  * for that CPU to take the IPI, that is, for the walk to end.  With
  * mm->pt_free_rcu, tables wait an RCU grace period as well, for walkers
- * that hold rcu_read_lock() instead of disabling interrupts.
+ * that hold rcu_read_lock() instead of disabling interrupts.  Tables that
+ * MADV_DONTNEED reclaims (pt_reclaim) always wait for both: it runs under
+ * the mmap read lock, beside walkers that hold nothing else.
  */
 #include <limits.h>
 #include <stddef.h>
@@ -37,6 +39,7 @@ static void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm,
 	tlb->nr = 0;
 	tlb->max = MMU_GATHER_BATCH;
 	tlb->nr_tables = 0;
+	tlb->rcu_tables = false;
 	tlb->nr_flushes = 0;
 	__tlb_reset_range(tlb);
 }
@@ -85,7 +88,7 @@ static void pagetable_free_rcu(struct rcu_head *head)
 /* Free the queued tables.  The TLB flush that covers them is done. */
 static void tlb_free_tables(struct mmu_gather *tlb)
 {
-	bool rcu = tlb->mm->pt_free_rcu;
+	bool rcu = tlb->mm->pt_free_rcu || tlb->rcu_tables;
 
 	for (unsigned int i = 0; i < tlb->nr_tables; i++) {
 		struct page *table = tlb->tables[i];

@@ -236,6 +236,9 @@ static void move_sections_begin(struct vma_remap_struct *vrm,
 				struct vm_area_struct *new_vma)
 {
 	mmap_assert_write_locked(vrm->mm);
+	/* Sections to end after the unmap need the VMAs kept till then. */
+	VM_BUG_ON(vrm->mm->strategy->vma_write_end &&
+		  !vrm->mm->strategy->vma_free_defer_begin);
 	vrm->defer_idx = vma_free_defer_begin(vrm->mm);
 	vrm->held_vma = vma;
 	vrm->held_new_vma = new_vma != vma ? new_vma : NULL;
@@ -248,9 +251,15 @@ static void move_sections_end(struct vma_remap_struct *vrm)
 {
 	if (!vrm->held_vma)
 		return;
-	if (vrm->held_new_vma)
-		vm_write_end(vrm->held_new_vma);
-	vm_write_end(vrm->held_vma);
+	/*
+	 * A strategy without write sections (classic) has none to end, and
+	 * frees VMAs at once: the held ones may be gone, do not look.
+	 */
+	if (vrm->mm->strategy->vma_write_end) {
+		if (vrm->held_new_vma)
+			vm_write_end(vrm->held_new_vma);
+		vm_write_end(vrm->held_vma);
+	}
 	vma_free_defer_end(vrm->mm, vrm->defer_idx);
 	vrm->held_vma = vrm->held_new_vma = NULL;
 }

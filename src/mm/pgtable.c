@@ -13,9 +13,20 @@
  * interrupts disabled holds up the flush, so the table it walks stays
  * alive (races.md race 4).
  *
+ * munmap and exit unlink tables of VMAs already out of the tree; the mmap
+ * lock keeps everyone else away from them.  MADV_DONTNEED, under the read
+ * lock, also unlinks the PTE tables it empties (pt_reclaim, Linux 6.14),
+ * under the PMD lock and the table's PTE lock, and those always wait for
+ * a grace period after the flush too: whoever walks to a PTE table under
+ * the mmap read lock alone (pte_offset_map_lock, the classic fault's
+ * unlocked PTE read) does it in an RCU read side, then takes the PTE lock
+ * and checks that the PMD still points to the table.
+ *
  * Level numbers (page->pt_level): 1 PTE, 2 PMD, 3 PUD, 4 P4D, 5 PGD.
  */
 #include <stdint.h>
+
+#include <mmsim/rcupdate.h>
 
 #include "mm/internal.h"
 #include "mm/page_alloc.h"
@@ -338,6 +349,14 @@ pte_t *pte_offset_map(pmd_t *pmd, unsigned long addr)
  * changed meanwhile (the table was freed or replaced), the lock we hold
  * may not be the one protecting addr, so start over.  Returns NULL, with
  * nothing locked, when the PMD no longer points to a PTE table.
+ *
+ * The mmap lock does not keep a PTE table: MADV_DONTNEED, under the read
+ * lock, frees tables it empties (pt_reclaim).  Those are freed after an
+ * RCU grace period, so the table whose lock we take stays allocated
+ * inside our RCU read side until the recheck; once the lock is held and
+ * the PMD still points to the table, nobody can unlink it (unlinking
+ * takes this lock) and the read side may end (the kernel's
+ * pte_offset_map_lock holds it to pte_unmap, which mmsim does not need).
  */
 pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
 			   unsigned long addr, spinlock_t **ptlp)
@@ -345,16 +364,20 @@ pte_t *pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmd,
 	pmd_t pmdval;
 	spinlock_t *ptl;
 
+	rcu_read_lock();
 	for (;;) {
 		pmdval = pmdp_get(pmd);
-		if (pmd_none(pmdval) || pmd_bad(pmdval))
+		if (pmd_none(pmdval) || pmd_bad(pmdval)) {
+			rcu_read_unlock();
 			return NULL;
+		}
 		ptl = pte_lockptr(mm, pmdval);
 		spin_lock(ptl);
 		if (likely(pmd_same(pmdval, pmdp_get(pmd))))
 			break;
 		spin_unlock(ptl);
 	}
+	rcu_read_unlock();
 	*ptlp = ptl;
 	return pte_offset_kernel(pmdval, addr);
 }
@@ -393,6 +416,81 @@ struct page *vm_normal_page(struct vm_area_struct *vma, unsigned long addr,
 	if (is_zero_page(pfn_to_page(pfn)))
 		return NULL;
 	return pfn_to_page(pfn);
+}
+
+/* --- empty PTE-table reclaim (mm/pt_reclaim.c) --------------------------- */
+
+/*
+ * The PTE lock is held, every PTE of the table was cleared under it: no
+ * fault can have filled one since, so the table is empty.  The PMD lock
+ * comes before the PTE lock everywhere else (__pte_alloc takes it alone,
+ * the slow path below takes both in that order): only try it.
+ */
+bool pt_reclaim_clear_pmd(struct mm_struct *mm, pmd_t *pmd, pmd_t *pmdval)
+{
+	spinlock_t *pml = pmd_lockptr(mm, pmd);
+
+	if (!spin_trylock(pml))
+		return false;
+	*pmdval = pmdp_get(pmd);
+	VM_BUG_ON(!spin_is_held_by_me(pte_lockptr(mm, *pmdval)));
+	set_pmd(pmd, (pmd_t){ 0 });
+	spin_unlock(pml);
+	return true;
+}
+
+/* Are all the entries of the PTE table ptes none?  Its lock is held. */
+static bool pte_table_none(pte_t *ptes)
+{
+	for (int i = 0; i < PTRS_PER_PTE; i++)
+		if (!pte_none(ptep_get(&ptes[i])))
+			return false;
+	return true;
+}
+
+/*
+ * The zap dropped the PTE lock on the way (a full gather batch) or could
+ * not get the PMD lock: a fault may have filled a PTE since, so check
+ * them all again, under the PMD lock (no new table can be hung there)
+ * and the PTE lock (no PTE can be set).
+ */
+bool pt_reclaim_try_clear(struct mm_struct *mm, pmd_t *pmd, pmd_t *pmdval)
+{
+	spinlock_t *pml, *ptl;
+	bool done = false;
+	pmd_t val;
+
+	pml = pmd_lock(mm, pmd);
+	val = pmdp_get(pmd);
+	/* Another zap reclaimed it, or a fault never refilled it. */
+	if (pmd_none(val) || pmd_bad(val))
+		goto out_pml;
+	ptl = pte_lockptr(mm, val);
+	spin_lock(ptl);
+	if (pte_table_none(page_address(pmd_page(val)))) {
+		set_pmd(pmd, (pmd_t){ 0 });
+		*pmdval = val;
+		done = true;
+	}
+	spin_unlock(ptl);
+out_pml:
+	spin_unlock(pml);
+	return done;
+}
+
+/*
+ * Queue the table an empty PMD pointed to, to be freed after the gather's
+ * TLB flush (which waits for every walker with interrupts off: the MMU,
+ * a speculative fault) and then an RCU grace period (for walkers under
+ * the mmap read lock, which pte_offset_map_lock and the classic fault
+ * cover with rcu_read_lock, as the kernel's pt_reclaim needs
+ * MMU_GATHER_RCU_TABLE_FREE).  addr: the first address it mapped.
+ */
+void pt_reclaim_free(struct mmu_gather *tlb, pmd_t pmdval, unsigned long addr)
+{
+	tlb->rcu_tables = true;
+	tlb_flush_pte_range(tlb, addr & PMD_MASK, PAGE_SIZE);
+	tlb_remove_table(tlb, pmd_page(pmdval));
 }
 
 /* --- freeing the tables of an unmapped range ------------------------------ */

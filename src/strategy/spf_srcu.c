@@ -232,11 +232,19 @@ static pmd_t *spf_walk_pmd_alloc(struct mm_struct *mm, unsigned long address,
 
 /*
  * Find the PMD of vmf->address and read the PTE, with interrupts off so
- * that the tables stay (see spf_walk_pmd).  Fills vmf->pmd, orig_pmd, pte
+ * that the tables stay (see spf_walk_pmd).  vma: the VMA just validated.  Fills vmf->pmd, orig_pmd, pte
  * (NULL when the PTE is none) and orig_pte.  False if a level is missing.
  */
-static bool spf_read_pte(struct mm_struct *mm, struct vm_fault *vmf)
+static bool spf_read_pte(struct mm_struct *mm, struct vm_area_struct *vma,
+			 struct vm_fault *vmf)
 {
+	/*
+	 * The VMA was valid a moment ago; munmap may take it out of the tree
+	 * and free its tables (free_pgtables) before we walk.  The walk only
+	 * reads, and pte_map_lock() will see the VMA changed; a walk that
+	 * allocated (the mutant) would hang a table under no VMA.
+	 */
+	mmsim_sched_point(SCHED_SPF_WALK, vma);
 	local_irq_disable();
 	if (unlikely(mmsim_mutant_is(MUTANT_SPF_PTE_ALLOC)))
 		vmf->pmd = spf_walk_pmd_alloc(mm, vmf->address, &vmf->orig_pmd);
@@ -341,7 +349,7 @@ vm_fault_t handle_speculative_fault(struct mm_struct *mm,
 		goto out_abort;
 	}
 
-	if (!spf_read_pte(mm, &vmf)) {
+	if (!spf_read_pte(mm, vma, &vmf)) {
 		abort = SPF_PMD_CHANGED;
 		goto out_abort;
 	}

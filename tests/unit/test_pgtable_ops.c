@@ -3,13 +3,18 @@
  * The address-space system calls acting on the page tables: munmap (and
  * MAP_FIXED) zap the pages and free the tables only the range used,
  * mprotect rewrites the mapped PTEs, mremap moves them (and moves them
- * back when it cannot finish), MADV_DONTNEED zaps, mlock and
+ * back when it cannot finish), MADV_DONTNEED zaps (and frees the PTE
+ * tables it empties, racing with a fault too), mlock and
  * MAP_POPULATE fault every page in, and exit gives every frame back.
  *
  * Frames are counted with nr_free_pages(): a leaked page or table shows up
  * as a difference, and the teardown of every test checks that the whole
  * run gave back what it took.  Every step also runs validate_mm_pages().
  */
+#include <pthread.h>
+
+#include <mmsim/sched.h>
+
 #include "helpers.h"
 
 #define B	TEST_BASE
@@ -496,6 +501,258 @@ static void madvise_dontneed_shared_keeps_data(void **state)
 	unmap_pages(mm, B, 0, 2);
 }
 
+/* --- empty PTE-table reclaim (MADV_DONTNEED, pt_reclaim) ---------------- */
+
+static long pt_bytes(struct mm_struct *mm)
+{
+	return atomic_load(&mm->pgtables_bytes);
+}
+
+/*
+ * MADV_DONTNEED of the whole range of a PTE table, in one VMA, frees the
+ * table with the pages (Linux 6.14's CONFIG_PT_RECLAIM): the PMD is
+ * cleared, pgtables_bytes drops by a page, and after a grace period the
+ * frame is back.  The table of the next PMD, only partly zapped, stays.
+ * The next access allocates a table again and finds zeros.
+ */
+static void madvise_dontneed_reclaims_empty_table(void **state)
+{
+	struct mm_struct *mm = test_mm(state);
+	unsigned long free1;
+	long bytes1;
+
+	map_anon(mm, B, 0, 1024, RW);		/* two PTE tables */
+	fill_pages(mm, B, 0, 16);
+	fill_pages(mm, B, 512, 528);
+	bytes1 = pt_bytes(mm);
+	free1 = nr_free_pages();
+	assert_int_equal(sys_madvise(mm, B, PG(0, 520), MADV_DONTNEED), 0);
+	assert_false(has_pte_table(mm, PG(B, 0)));
+	assert_true(has_pte_table(mm, PG(B, 512)));
+	assert_int_equal(pt_bytes(mm), bytes1 - PAGE_SIZE);
+	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), 8);
+	assert_valid(mm);
+	assert_pages_valid(mm);
+	rcu_barrier();		/* the table waits for a grace period */
+	assert_int_equal(nr_free_pages(), free1 + 16 + 8 + 1);
+
+	assert_int_equal(read_ul(mm, PG(B, 3)), 0);	/* the zero page */
+	assert_true(has_pte_table(mm, PG(B, 0)));
+	assert_int_equal(pt_bytes(mm), bytes1);
+	write_ul(mm, PG(B, 5), 0x55);
+	assert_int_equal(read_ul(mm, PG(B, 5)), 0x55);
+	check_pages(mm, B, 520, 528, 520);
+	assert_valid(mm);
+	assert_pages_valid(mm);
+	unmap_pages(mm, B, 0, 1024);
+}
+
+/*
+ * The table stays when one PTE of it stays: the zap did not cover its
+ * whole range, or the range is shared by two VMAs (neither VMA's zap
+ * covers the table, although the advice covers both).
+ */
+static void madvise_dontneed_keeps_table_in_use(void **state)
+{
+	struct mm_struct *mm = test_mm(state);
+	long bytes1;
+
+	map_anon(mm, B, 0, 512, RW);
+	fill_pages(mm, B, 0, 4);
+	fill_pages(mm, B, 511, 512);
+	bytes1 = pt_bytes(mm);
+	assert_int_equal(sys_madvise(mm, B, PG(0, 511), MADV_DONTNEED), 0);
+	assert_true(has_pte_table(mm, B));
+	assert_int_equal(pt_bytes(mm), bytes1);
+	check_pages(mm, B, 511, 512, 511);
+	assert_int_equal(read_ul(mm, PG(B, 0)), 0);
+
+	/* Two VMAs (different rights) share the table. */
+	protect_pages(mm, B, 256, 512, PROT_READ);
+	fill_pages(mm, B, 0, 2);
+	assert_int_equal(sys_madvise(mm, B, PG(0, 512), MADV_DONTNEED), 0);
+	assert_true(has_pte_table(mm, B));
+	assert_int_equal(pt_bytes(mm), bytes1);
+	assert_true(pte_none(pte_of(mm, PG(B, 511))));
+	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), 0);
+	assert_valid(mm);
+	assert_pages_valid(mm);
+	unmap_pages(mm, B, 0, 512);
+	assert_false(has_pte_table(mm, B));
+}
+
+/*
+ * More pages than a gather batch: the zap drops the PTE lock to flush on
+ * the way, so a fault may have refilled a PTE; the table is freed only
+ * after all its entries were seen none again under the PMD and PTE locks.
+ */
+static void madvise_dontneed_reclaims_after_batches(void **state)
+{
+	struct mm_struct *mm = test_mm(state);
+	unsigned long free1;
+	long bytes1;
+
+	map_anon(mm, B, 0, 512, RW);
+	fill_pages(mm, B, 0, 3 * MMU_GATHER_BATCH + 5);
+	bytes1 = pt_bytes(mm);
+	free1 = nr_free_pages();
+	assert_int_equal(sys_madvise(mm, B, PMD_SIZE, MADV_DONTNEED), 0);
+	assert_false(has_pte_table(mm, B));
+	assert_int_equal(pt_bytes(mm), bytes1 - PAGE_SIZE);
+	rcu_barrier();
+	assert_int_equal(nr_free_pages(), free1 + 3 * MMU_GATHER_BATCH + 5 + 1);
+	assert_valid(mm);
+	assert_pages_valid(mm);
+	unmap_pages(mm, B, 0, 512);
+}
+
+/*
+ * The slow path itself (pt_reclaim_try_clear): a table with one PTE left
+ * is not unlinked; once that PTE is zapped too, it is, and the gather
+ * frees it after its flush.
+ */
+static void pt_reclaim_checks_every_entry(void **state)
+{
+	struct mm_struct *mm = test_mm(state);
+	struct mmu_gather tlb;
+	pmd_t *pmd, pmdval;
+	unsigned long free1;
+	long bytes1;
+
+	map_anon(mm, B, 0, 512, RW);
+	fill_pages(mm, B, 300, 301);
+	pmd = mm_find_pmd(mm, B);
+	assert_non_null(pmd);
+	bytes1 = pt_bytes(mm);
+	mmap_read_lock(mm);
+	assert_false(pt_reclaim_try_clear(mm, pmd, &pmdval));
+	mmap_read_unlock(mm);
+	assert_true(has_pte_table(mm, B));
+	check_pages(mm, B, 300, 301, 300);
+
+	/* A zap of that page alone leaves the table (it is not all zapped). */
+	assert_int_equal(sys_madvise(mm, PG(B, 300), PAGE_SIZE,
+				     MADV_DONTNEED), 0);
+	assert_true(has_pte_table(mm, B));
+	free1 = nr_free_pages();
+	mmap_read_lock(mm);
+	assert_true(pt_reclaim_try_clear(mm, pmd, &pmdval));
+	tlb_gather_mmu(&tlb, mm);
+	pt_reclaim_free(&tlb, pmdval, B);
+	tlb_finish_mmu(&tlb);
+	mmap_read_unlock(mm);
+	assert_false(has_pte_table(mm, B));
+	assert_int_equal(pt_bytes(mm), bytes1 - PAGE_SIZE);
+	rcu_barrier();
+	assert_int_equal(nr_free_pages(), free1 + 1);
+	assert_valid(mm);
+	/* Nothing left to reclaim: no PMD entry, nothing done. */
+	mmap_read_lock(mm);
+	assert_false(pt_reclaim_try_clear(mm, pmd, &pmdval));
+	mmap_read_unlock(mm);
+	unmap_pages(mm, B, 0, 512);
+}
+
+/* --- a classic fault racing with the reclaim -------------------------------- */
+
+struct other_cpu {
+	void (*fn)(void *arg);
+	void *arg;
+	atomic_int done;
+};
+
+static void *other_cpu_thread(void *p)
+{
+	struct other_cpu *oc = p;
+
+	oc->fn(oc->arg);
+	atomic_store(&oc->done, 1);
+	return NULL;
+}
+
+/*
+ * Run fn(arg) on a thread of its own (another simulated CPU) and wait
+ * for it with interrupts on, taking the shootdown IPIs it sends us.
+ */
+static void run_on_other_cpu(void (*fn)(void *), void *arg)
+{
+	struct other_cpu oc = { .fn = fn, .arg = arg };
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, other_cpu_thread, &oc), 0);
+	while (!atomic_load(&oc.done))
+		mmsim_cpu_relax();
+	pthread_join(t, NULL);
+}
+
+static struct mm_struct *race_mm;
+static __thread bool race_thread;
+static atomic_int race_fired;
+
+static void dontneed_whole_table(void *arg)
+{
+	assert_int_equal(sys_madvise(race_mm, B, PMD_SIZE, MADV_DONTNEED), 0);
+}
+
+/*
+ * At the first SCHED_PTE of this thread's fault (right after it read the
+ * PTE without the lock), another CPU zaps the whole table and frees it.
+ */
+static void reclaim_hook(enum mmsim_sched_event ev, const void *obj)
+{
+	if (!race_thread || ev != SCHED_PTE || atomic_exchange(&race_fired, 1))
+		return;
+	run_on_other_cpu(dontneed_whole_table, NULL);
+}
+
+/*
+ * A classic write fault read a present PTE (the zero page) under the
+ * mmap read lock; before it takes the PTE lock, MADV_DONTNEED on another
+ * CPU (also under the read lock) empties and unlinks the table.  The
+ * fault must see the PMD changed under the PTE lock and return 0 (the
+ * access faults again), without writing into the dead table, which is
+ * freed only after the grace period the fault is in.  The retried access
+ * maps a page in a new table.
+ */
+static void classic_fault_races_reclaim(void **state)
+{
+	struct mm_struct *mm = test_mm(state);
+	struct vm_area_struct *vma;
+	vm_fault_t ret;
+	long bytes1;
+
+	map_anon(mm, B, 0, 512, RW);
+	assert_int_equal(read_ul(mm, PG(B, 1)), 0);	/* the zero page */
+	fill_pages(mm, B, 7, 8);
+	bytes1 = pt_bytes(mm);
+	race_mm = mm;
+	race_thread = true;
+	atomic_store(&race_fired, 0);
+	mmsim_set_sched_hook(reclaim_hook);
+	mmap_read_lock(mm);
+	vma = find_vma(mm, PG(B, 1));
+	ret = handle_mm_fault(vma, PG(B, 1), FAULT_FLAG_USER | FAULT_FLAG_WRITE,
+			      NULL);
+	mmap_read_unlock(mm);
+	mmsim_set_sched_hook(NULL);
+	race_thread = false;
+	assert_true(atomic_load(&race_fired));
+	assert_int_equal(ret, 0);
+	assert_false(has_pte_table(mm, B));
+	assert_int_equal(pt_bytes(mm), bytes1 - PAGE_SIZE);
+	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), 0);
+	assert_valid(mm);
+	assert_pages_valid(mm);
+
+	write_ul(mm, PG(B, 1), 0x11);
+	assert_int_equal(read_ul(mm, PG(B, 1)), 0x11);
+	assert_int_equal(read_ul(mm, PG(B, 7)), 0);
+	assert_int_equal(pt_bytes(mm), bytes1);
+	assert_valid(mm);
+	assert_pages_valid(mm);
+	unmap_pages(mm, B, 0, 512);
+}
+
 /* A locked VMA refuses MADV_DONTNEED (-EINVAL) and keeps its pages. */
 static void madvise_dontneed_locked_refused(void **state)
 {
@@ -740,6 +997,11 @@ int main(void)
 		PT_TEST(madvise_dontneed_zaps),
 		PT_TEST(madvise_dontneed_shared_keeps_data),
 		PT_TEST(madvise_dontneed_locked_refused),
+		PT_TEST(madvise_dontneed_reclaims_empty_table),
+		PT_TEST(madvise_dontneed_keeps_table_in_use),
+		PT_TEST(madvise_dontneed_reclaims_after_batches),
+		PT_TEST(pt_reclaim_checks_every_entry),
+		PT_TEST(classic_fault_races_reclaim),
 		PT_TEST(mlock_populates_private_writable),
 		PT_TEST(mlock_populates_readonly_and_shared),
 		PT_TEST(mlock_onfault_and_prot_none),

@@ -28,10 +28,13 @@
  * doing the damage the check exists to prevent:
  *
  *   no-second-vma-check, no-seq-mprotect  writable PTE, read-only VMA
- *   no-pmd-same         PTE set in a table no PMD points to
+ *   no-pmd-same         PTE set in a table no PMD points to (replaced,
+ *                       or reclaimed by MADV_DONTNEED in the window)
  *   no-final-pte-same   another CPU's write lost
  *   no-seq-unmap        zap under the write lock unseen
- *   spf-pte-alloc       first fault in a PMD not classic
+ *   spf-pte-alloc       first fault in a PMD not classic; tables left
+ *                       under no VMA by a munmap before the walk
+ *                       (SCHED_SPF_WALK)
  */
 #include <pthread.h>
 #include <sched.h>
@@ -378,11 +381,10 @@ static void first_fault_in_pmd(void **state)
 }
 
 /*
- * The mutant spf-pte-alloc allocates the table speculatively.  The leak it
- * causes needs a munmap to finish between the VMA's validation and the
- * walk, a window without a scheduling point (so left to the stress test);
- * what a test can show is that the first fault in a PMD no longer goes
- * the classic way.
+ * The mutant spf-pte-alloc allocates the table speculatively: the first
+ * fault in a PMD no longer goes the classic way.  The leak it causes, a
+ * munmap finishing between the VMA's validation and the walk, is
+ * mutant_spf_pte_alloc_leaks_table below.
  */
 static void mutant_spf_pte_alloc_visible(void **state)
 {
@@ -769,6 +771,175 @@ static void mutant_no_pmd_same_caught(void **state)
 	__pmd_replaced_in_window(test_mm(state), true);
 }
 
+/*
+ * MADV_DONTNEED of the whole table's range reclaims the table (pt_reclaim)
+ * on another CPU while we are in the SCHED_SPF_PTE window: past the first
+ * pmd_same(), interrupts off, before the PTE lock.  It clears the PMD
+ * under the PTE lock and then waits in its TLB flush for our interrupts,
+ * so we only wait for the PMD to be cleared; the table is dead but not
+ * freed and its lock is free.  The VMA did not change (vm_sequence).
+ */
+static pthread_t reclaim_tid;
+static atomic_int reclaim_done;
+static int reclaim_ret;
+
+static void *reclaim_whole_table(void *arg)
+{
+	reclaim_ret = sys_madvise(remote_mm, B, PMD_SIZE, MADV_DONTNEED);
+	atomic_store(&reclaim_done, 1);
+	return NULL;
+}
+
+static void reclaim_in_window(const void *vma)
+{
+	pmd_t *pmd = mm_find_pmd(remote_mm, B);
+
+	atomic_store(&reclaim_done, 0);
+	if (pthread_create(&reclaim_tid, NULL, reclaim_whole_table, NULL))
+		abort();
+	while (!pmd_none(pmdp_get(pmd)))
+		sched_yield();
+}
+
+/* Interrupts on again: let the reclaim finish its flush, then join it. */
+static void reclaim_join(void)
+{
+	while (!atomic_load(&reclaim_done))
+		mmsim_cpu_relax();
+	pthread_join(reclaim_tid, NULL);
+	assert_int_equal(reclaim_ret, 0);
+}
+
+/*
+ * The second pmd_same(), under the PTE lock, sees the table unlinked
+ * (spf_pmd_changed) and the classic path maps the page in a new table.
+ * Without the checks (no-pmd-same) the fault "completes" in the dead
+ * table: counted, mapped by no live PTE, and then freed with the table
+ * (a leaked page).  The test keeps the dead table with an RCU read side
+ * (tables reclaimed wait for a grace period) to look at it and clean up.
+ */
+static void __reclaim_in_pte_window(struct mm_struct *mm, bool mutant)
+{
+	struct page *table;
+	pte_t *dead, *live;
+	vm_fault_t ret;
+
+	map_anon(mm, B, 0, 512, RW);		/* one whole PTE table */
+	write_ul(mm, PG(B, 0), 1);
+	take_events();
+	table = pmd_page(pmdp_get(mm_find_pmd(mm, B)));
+	remote_mm = mm;
+	if (mutant)
+		assert_int_equal(mmsim_set_mutant("no-pmd-same"), 0);
+	rcu_read_lock();
+	arm_hook(SCHED_SPF_PTE, reclaim_in_window);
+	ret = spf(mm, PG(B, 1), UW);
+	disarm_hook();
+	mmsim_set_mutant("none");
+	reclaim_join();
+	take_events();
+	assert_true(pmd_none(pmdp_get(mm_find_pmd(mm, B))));
+	dead = (pte_t *)page_address(table) + 1;
+	if (!mutant) {
+		rcu_read_unlock();
+		assert_int_equal(ret, VM_FAULT_RETRY);
+		assert_spf_aborted(SPF_PMD_CHANGED);
+		assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), 0);
+		assert_int_equal(validate_mm_pages(&mm, 1), 0);
+		write_ul(mm, PG(B, 1), 4);
+		assert_int_equal(read_ul(mm, PG(B, 1)), 4);
+		assert_int_equal(read_ul(mm, PG(B, 0)), 0);
+		assert_int_equal(validate_mm_pages(&mm, 1), 0);
+		return;
+	}
+	/* The damage: counted, mapped only in the dead table. */
+	assert_int_equal(ret, 0);
+	assert_int_equal(events[SPF_COMPLETED], 1);
+	assert_true(pte_present(ptep_get(dead)));
+	assert_true(pte_none(pte_of(mm, PG(B, 1))));
+	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), 1);
+	/* Move it into a live table before the dead one is freed. */
+	assert_int_equal(read_ul(mm, PG(B, 2)), 0);
+	live = (pte_t *)page_address(pmd_page(pmdp_get(mm_find_pmd(mm, B))));
+	mmap_write_lock(mm);
+	set_pte(live + 1, ptep_get(dead));
+	pte_clear(mm, PG(B, 1), dead);
+	mmap_write_unlock(mm);
+	rcu_read_unlock();
+	assert_int_equal(validate_mm_pages(&mm, 1), 0);
+}
+
+static void reclaim_in_pte_window(void **state)
+{
+	__reclaim_in_pte_window(test_mm(state), false);
+}
+
+static void mutant_no_pmd_same_reclaim_caught(void **state)
+{
+	__reclaim_in_pte_window(test_mm(state), true);
+}
+
+/*
+ * munmap finishes on another CPU between the validation of the VMA and
+ * the walk (SCHED_SPF_WALK, interrupts on): free_pgtables() frees the
+ * tables of the range.  The walk finds no PMD and gives up.  A walk that
+ * allocates (spf-pte-alloc) hangs new tables where no VMA is, which
+ * nothing would free before the mm's end (the stress run reports it).
+ */
+static void remote_munmap_all(void *arg)
+{
+	assert_int_equal(sys_munmap(remote_mm, B, 4 * PAGE_SIZE), 0);
+}
+
+static void unmap_in_walk_window(const void *vma)
+{
+	run_on_other_cpu(remote_munmap_all, NULL);
+}
+
+static void __munmap_before_walk(struct mm_struct *mm, bool mutant)
+{
+	long bytes0 = atomic_load(&mm->pgtables_bytes);
+	vm_fault_t ret;
+
+	map_anon(mm, B, 0, 4, RW);
+	write_ul(mm, PG(B, 0), 1);
+	take_events();
+	remote_mm = mm;
+	if (mutant)
+		assert_int_equal(mmsim_set_mutant("spf-pte-alloc"), 0);
+	arm_hook(SCHED_SPF_WALK, unmap_in_walk_window);
+	ret = spf(mm, PG(B, 1), UW);
+	disarm_hook();
+	mmsim_set_mutant("none");
+	take_events();
+	assert_int_equal(ret, VM_FAULT_RETRY);
+	assert_null(vma_at(mm, B));
+	if (!mutant) {
+		assert_spf_aborted(SPF_PMD_CHANGED);
+		assert_int_equal(atomic_load(&mm->pgtables_bytes), bytes0);
+		assert_null(mm_find_pmd(mm, B));
+		return;
+	}
+	/* The damage: tables under no VMA (the fault saw the VMA go). */
+	assert_spf_aborted(SPF_VMA_CHANGED);
+	assert_true(atomic_load(&mm->pgtables_bytes) > bytes0);
+	assert_false(pmd_none(pmdp_get(mm_find_pmd(mm, B))));
+	/* A VMA there again, and its munmap, free them. */
+	map_anon(mm, B, 0, 4, RW);
+	unmap_pages(mm, B, 0, 4);
+	assert_int_equal(atomic_load(&mm->pgtables_bytes), bytes0);
+}
+
+static void munmap_before_walk(void **state)
+{
+	__munmap_before_walk(test_mm(state), false);
+}
+
+static void mutant_spf_pte_alloc_leaks_table(void **state)
+{
+	__munmap_before_walk(test_mm(state), true);
+}
+
 /* --- the PTE changes in the window ---------------------------------------- */
 
 static struct page *other_page;
@@ -912,6 +1083,10 @@ int main(void)
 		SPF_TEST(mutant_no_seq_mprotect_caught),
 		SPF_TEST(pmd_replaced_in_window),
 		SPF_TEST(mutant_no_pmd_same_caught),
+		SPF_TEST(reclaim_in_pte_window),
+		SPF_TEST(mutant_no_pmd_same_reclaim_caught),
+		SPF_TEST(munmap_before_walk),
+		SPF_TEST(mutant_spf_pte_alloc_leaks_table),
 		SPF_TEST(pte_set_in_window),
 		SPF_TEST(mutant_no_final_pte_same_caught),
 		SPF_TEST(zap_writes_vm_sequence),
