@@ -57,6 +57,17 @@ int madvise(void *addr, size_t len, int advice);
  */
 #define PF1_RAM_PER_CPU	(PF1_LEN + (2UL << 20))
 #define PF1_RAM_SLACK	(16UL << 20)
+/*
+ * How long the warm-up waits before telling the threads to stop: enough
+ * for all of them to be set up; each makes its one pass regardless.
+ */
+#define SECONDS_WARM_UP	0.05
+
+/*
+ * Set during the untimed warm-up pass (see pf1_warm_up), read-only while
+ * the threads run.
+ */
+static bool pf1_warming_up;
 
 /* Touch pages [0, PF1_PAGES) of the region at addr; returns how many. */
 static unsigned long pf1_touch_mmsim(struct bench_thread *t,
@@ -67,7 +78,8 @@ static unsigned long pf1_touch_mmsim(struct bench_thread *t,
 	int sig;
 
 	for (i = 0; i < PF1_PAGES; i++) {
-		if (i % PF1_STOP_EVERY == 0 && i && bench_should_stop(t))
+		if (i % PF1_STOP_EVERY == 0 && i && !pf1_warming_up &&
+		    bench_should_stop(t))
 			break;
 		sig = mmsim_store(addr + (i << PAGE_SHIFT), &byte, 1);
 		if (sig) {
@@ -100,7 +112,8 @@ static unsigned long long pf1_mmsim_loop(struct bench_thread *t)
 	mmsim_switch_mm(mm);
 	bench_thread_ready(t);
 	faults0 = atomic_load_explicit(&cpu->nr_faults, memory_order_relaxed);
-	while (!bench_should_stop(t) && !t->error) {
+	/* The warm-up pass is one iteration, made whatever stop says. */
+	while ((pf1_warming_up || !bench_should_stop(t)) && !t->error) {
 		addr = sys_mmap(mm, 0, PF1_LEN, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
 		if (IS_ERR_VALUE(addr)) {
@@ -111,6 +124,8 @@ static unsigned long long pf1_mmsim_loop(struct bench_thread *t)
 		err = sys_munmap(mm, addr, PF1_LEN);
 		if (err && !t->error)
 			t->error = err;
+		if (pf1_warming_up)
+			break;
 	}
 	t->faults = atomic_load_explicit(&cpu->nr_faults,
 					 memory_order_relaxed) - faults0;
@@ -191,13 +206,38 @@ static int pf1_side(struct pf1_run *run, bool native, double seconds)
 	return err;
 }
 
+/*
+ * One untimed pass of every thread (map, touch all, unmap) before the
+ * rounds.  The simulated RAM is a MAP_NORESERVE host mapping: the first
+ * use of each frame costs a host page fault and the host's zeroing, once,
+ * which is no part of a simulated fault and would otherwise land in the
+ * first measured round (most of it in a short run, whichever strategy).
+ */
+static int pf1_warm_up(struct pf1_run *run)
+{
+	struct bench_tally unused = { 0 };
+	int err;
+
+	pf1_warming_up = true;
+	err = bench_run_threads(run->opts->cpus, SECONDS_WARM_UP,
+				pf1_mmsim_loop, run->mm, &unused);
+	pf1_warming_up = false;
+	if (err)
+		fprintf(stderr, "mmsim bench page_fault1: warm-up failed: "
+			"%s\n", strerror(-err));
+	return err;
+}
+
 /* Rounds alternate which side goes first, as in mmap1. */
 static int pf1_rounds(struct pf1_run *run)
 {
 	double slice = run->opts->seconds / BENCH_ROUNDS;
 	bool native_first;
-	int r, err = 0;
+	int r, err;
 
+	err = pf1_warm_up(run);
+	if (err)
+		return err;
 	fault_events_read(run->since);
 	for (r = 0; r < BENCH_ROUNDS && !err; r++) {
 		native_first = run->opts->native && (r & 1);

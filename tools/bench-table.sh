@@ -5,13 +5,16 @@
 # series (docs/benchmarks.md), in one table.
 #
 #   tools/bench-table.sh [-t SECONDS] [-c "1 2 4 8"] [-w "ebizzy page_fault1"]
-#                        [BUILD_DIR]
+#                        [-r REPEATS] [BUILD_DIR]
 #
 # For each workload and number of simulated CPUs it runs
 #
 #   mmsim bench WORKLOAD --strategy S --cpus N --seconds T --json
 #
-# with S = classic, then spf-srcu, and prints one row per run: records/s
+# with S = classic, then spf-srcu, REPEATS times (default 1), every other
+# repeat in the opposite order so that drift of a shared machine weighs
+# on both alike; a row shows the mean of the repeats' rates.  It prints
+# one row per workload, strategy and CPU count: records/s
 # (ebizzy) or faults/s (page_fault1), the share of faults completed
 # speculatively, the non-zero abort reasons; then the ratios
 # spf-srcu/classic and the series' targets: ebizzy >= 1.5x at 2 CPUs and
@@ -26,20 +29,25 @@ set -u
 seconds=3
 cpus_list="1 2 4 8"
 workloads="ebizzy page_fault1"
+repeats=1
 usage() {
 	awk 'NR > 2 && !/^#/ { exit } NR > 2 { sub(/^# ?/, ""); print }' "$0"
 	exit 2
 }
-while getopts t:c:w:h opt; do
+while getopts t:c:w:r:h opt; do
 	case $opt in
 	t) seconds=$OPTARG ;;
 	c) cpus_list=$OPTARG ;;
 	w) workloads=$OPTARG ;;
+	r) repeats=$OPTARG ;;
 	*) usage ;;
 	esac
 done
 shift $((OPTIND - 1))
 [ $# -le 1 ] || usage
+case $repeats in
+''|*[!0-9]*|0) echo "bench-table: bad -r '$repeats'" >&2; exit 2 ;;
+esac
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src/build/default}
 mmsim=$build/mmsim
@@ -48,7 +56,8 @@ if [ ! -x "$mmsim" ]; then
 	exit 2
 fi
 results=$(mktemp "${TMPDIR:-/tmp}/bench-table.XXXXXX") || exit 2
-trap 'rm -f "$results"' EXIT
+merged=$(mktemp "${TMPDIR:-/tmp}/bench-table.XXXXXX") || exit 2
+trap 'rm -f "$results" "$merged"' EXIT
 
 # One JSON result line -> "workload strategy cpus ops_per_s faults spf aborts"
 # (aborts as reason=count,... or -).
@@ -77,25 +86,69 @@ flatten() {
 	}'
 }
 
+# Repeats of one workload, strategy and CPU count -> one line: the mean
+# rate; faults, spf and each abort reason summed.
+merge() {
+	awk '
+	{
+		key = $1 " " $2 " " $3
+		if (!(key in n))
+			order[++nk] = key
+		n[key]++
+		rate[key] += $4
+		faults[key] += $5
+		spf[key] += $6
+		if ($7 == "-")
+			next
+		m = split($7, pairs, ",")
+		for (i = 1; i <= m; i++) {
+			split(pairs[i], kv, "=")
+			if (!((key, kv[1]) in cnt))
+				reasons[key] = reasons[key] \
+					(reasons[key] == "" ? "" : " ") kv[1]
+			cnt[key, kv[1]] += kv[2]
+		}
+	}
+	END {
+		for (k = 1; k <= nk; k++) {
+			key = order[k]
+			ab = ""
+			m = split(reasons[key], rs, " ")
+			for (i = 1; i <= m; i++)
+				ab = ab (i > 1 ? "," : "") rs[i] "=" cnt[key, rs[i]]
+			print key, rate[key] / n[key], faults[key], spf[key],
+			      (ab == "" ? "-" : ab)
+		}
+	}' "$1"
+}
+
 failed=0
 for w in $workloads; do
 	for n in $cpus_list; do
-		for s in classic spf-srcu; do
-			out=$("$mmsim" bench "$w" --strategy "$s" --cpus "$n" \
-				--seconds "$seconds" --json 2>&1)
-			st=$?
-			line=$(printf '%s\n' "$out" | flatten)
-			if [ $st -ne 0 ] || [ -z "$line" ]; then
-				printf '%s\n' "$out" >&2
-				echo "bench-table: $w $s --cpus $n failed" \
-				     "(exit $st)" >&2
-				failed=1
-				continue
-			fi
-			echo "$line" >>"$results"
+		r=0
+		while [ $r -lt "$repeats" ]; do
+			order="classic spf-srcu"
+			[ $((r % 2)) -eq 1 ] && order="spf-srcu classic"
+			r=$((r + 1))
+			for s in $order; do
+				out=$("$mmsim" bench "$w" --strategy "$s" \
+					--cpus "$n" --seconds "$seconds" \
+					--json 2>&1)
+				st=$?
+				line=$(printf '%s\n' "$out" | flatten)
+				if [ $st -ne 0 ] || [ -z "$line" ]; then
+					printf '%s\n' "$out" >&2
+					echo "bench-table: $w $s --cpus $n" \
+					     "failed (exit $st)" >&2
+					failed=1
+					continue
+				fi
+				echo "$line" >>"$results"
+			done
 		done
 	done
 done
+merge "$results" >"$merged"
 
 awk '
 function metric(w) { return w == "ebizzy" ? "records/s" : "faults/s" }
@@ -157,7 +210,8 @@ function target(w, c, want,    a, b) {
 		return
 	printf "  %s at %d CPUs: spf-srcu/classic %.2fx (want >= %.1fx): %s\n",
 	       w, c, a / b, want, (a / b >= want ? "met" : "MISSED")
-}' "$results"
+}' "$merged"
 echo
-echo "($mmsim, --seconds $seconds per run, $(nproc) host cores)"
+echo "($mmsim, --seconds $seconds per run, $repeats repeat(s) each," \
+     "$(nproc) host cores)"
 exit $failed

@@ -6,9 +6,12 @@
  * to interrupt.
  *
  * Interrupts between CPUs are real POSIX signals (SIGUSR1) sent with
- * pthread_kill().  The payload and the acknowledgement travel through
- * release/acquire atomics: ThreadSanitizer sees no ordering in the signal
- * itself.  Wait loops spin on atomics (see shared/docs/testing-notes.md:
+ * pthread_kill(), except to a CPU that polls in a wait loop with
+ * interrupts enabled and takes them there (src/arch/ipi.c; the kernel
+ * spares a polling idle CPU its IPI the same way).  The payload and the
+ * acknowledgement travel through release/acquire atomics:
+ * ThreadSanitizer sees no ordering in the signal itself.  Wait loops
+ * spin on atomics (see shared/docs/testing-notes.md:
  * a thread blocked in a mutex never runs its signal handler under TSan).
  */
 #ifndef MMSIM_CPU_H

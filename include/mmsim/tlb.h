@@ -29,6 +29,14 @@ void flush_tlb_page(struct vm_area_struct *vma, unsigned long addr);
 /* This CPU's TLB only. */
 void local_flush_tlb_all(void);
 void local_flush_tlb_range(unsigned long start, unsigned long end);
+/*
+ * The calling CPU's task starts / stops sleeping (waits for a sleeping
+ * lock): lazy TLB mode, src/arch/tlb.c.  Shootdowns that free no page
+ * table skip the CPU meanwhile, and it flushes its TLB on waking if one
+ * did.  Between the two calls the CPU touches no user memory.
+ */
+void enter_lazy_tlb(void);
+void leave_lazy_tlb(void);
 
 #define MMU_GATHER_BATCH	64	/* pages per batch (kernel: ~500) */
 #define MMU_GATHER_TABLES	64

@@ -187,20 +187,32 @@ void arch_local_irq_restore(unsigned long flags)
 
 static __thread unsigned int relax_count;
 
+/*
+ * With interrupts enabled, the pause (or yield) is a polling turn: IPIs
+ * sent meanwhile come without a signal and run here (see ipi.c).  The
+ * scheduling hook runs outside it, so a delay it injects does not hold
+ * back a request that a signal would have delivered at once.
+ */
 void mmsim_cpu_relax(void)
 {
 	struct mmsim_cpu *c = this_cpu();
+	bool irqs_on = !atomic_load_explicit(&c->irqs_disabled,
+					     memory_order_relaxed);
 
-	if (!atomic_load_explicit(&c->irqs_disabled, memory_order_relaxed) &&
+	if (irqs_on &&
 	    (atomic_load_explicit(&c->ipi_pending, memory_order_acquire) ||
 	     mmsim_ipi_posted(c)))
 		mmsim_handle_pending_ipis();
 	mmsim_sched_point(SCHED_SPIN, NULL);
+	if (irqs_on)
+		mmsim_ipi_poll_begin(c);
 	/* More simulated CPUs than host cores: let the holder run. */
 	if ((++relax_count & 15) == 0)
 		sched_yield();
 	else
 		__builtin_ia32_pause();
+	if (irqs_on)
+		mmsim_ipi_poll_end(c);
 }
 
 void mmsim_wait_begin(const void *obj, const char *what)

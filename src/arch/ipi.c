@@ -12,6 +12,21 @@
  * signal.  Each counter has one writer, so no acknowledgement can be lost
  * or taken for another request's.
  *
+ * A CPU in a wait loop with interrupts enabled looks at its posted
+ * requests on every turn (mmsim_cpu_relax()), as an idle x86 CPU polls
+ * its need_resched flag: the sender sees it polling and sends no signal
+ * (the kernel's set_nr_if_polling() for idle CPUs spares the IPI the same
+ * way).  A signal costs a tgkill(), a signal frame and a sigreturn, and
+ * in a TLB shootdown the targets are mostly waiting for a lock.  The
+ * flag and the request count are a Dekker pair (seq_cst both sides):
+ *
+ *   sender                             target
+ *   ipi_posted++          (seq_cst)    polling = 0         (seq_cst)
+ *   polling? no signal    (seq_cst)    ipi_posted changed? run (seq_cst)
+ *
+ * so either the sender signals or the target sees the request before
+ * leaving its wait turn.
+ *
  *   CPU0 (sender)                      CPU1 (target)
  *   slot.func, slot.info = f, info
  *   n = ++slot.req       (release)
@@ -32,6 +47,14 @@
 
 /* Senders between their online check and pthread_kill(), per target. */
 static atomic_int ipi_senders[NR_CPUS];
+
+/*
+ * Set by a CPU inside a wait turn with interrupts enabled (see above);
+ * written by its CPU only, read by senders: a line of its own each.
+ */
+static struct {
+	_Alignas(64) atomic_int polling;
+} ipi_poll[NR_CPUS];
 
 /*
  * Run every queued request.  Interrupts are off while handlers run, as on
@@ -125,6 +148,27 @@ void mmsim_handle_pending_ipis(void)
 		run_ipi_slots(c);
 }
 
+void mmsim_ipi_poll_begin(struct mmsim_cpu *c)
+{
+	atomic_store_explicit(&ipi_poll[c->cpu].polling, 1,
+			      memory_order_seq_cst);
+	if (mmsim_ipi_posted(c))
+		mmsim_handle_pending_ipis();
+}
+
+/*
+ * A request posted while we polled may have come without a signal: look
+ * again after clearing the flag (the seq_cst pair of the comment above).
+ */
+void mmsim_ipi_poll_end(struct mmsim_cpu *c)
+{
+	atomic_store_explicit(&ipi_poll[c->cpu].polling, 0,
+			      memory_order_seq_cst);
+	if (atomic_load_explicit(&c->ipi_posted, memory_order_seq_cst) !=
+	    atomic_load_explicit(&c->ipi_seen, memory_order_relaxed))
+		mmsim_handle_pending_ipis();
+}
+
 void mmsim_ipi_drain_offline(struct mmsim_cpu *c)
 {
 	while (atomic_load_explicit(&ipi_senders[c->cpu], memory_order_acquire))
@@ -155,8 +199,11 @@ static bool ipi_send(struct mmsim_cpu *me, struct mmsim_cpu *t,
 	slot->func = func;
 	slot->info = info;
 	atomic_fetch_add_explicit(&slot->req, 1, memory_order_release);
-	atomic_fetch_add_explicit(&t->ipi_posted, 1, memory_order_release);
-	pthread_kill(t->thread, MMSIM_IPI_SIGNAL);
+	atomic_fetch_add_explicit(&t->ipi_posted, 1, memory_order_seq_cst);
+	/* A polling target runs it in its wait loop: no signal needed. */
+	if (!atomic_load_explicit(&ipi_poll[t->cpu].polling,
+				  memory_order_seq_cst))
+		pthread_kill(t->thread, MMSIM_IPI_SIGNAL);
 	atomic_fetch_add_explicit(&me->nr_ipis_sent, 1, memory_order_relaxed);
 	sent = true;
 out:

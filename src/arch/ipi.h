@@ -13,6 +13,14 @@ void mmsim_ipi_init(void);
 void mmsim_ipi_drain_offline(struct mmsim_cpu *c);
 unsigned long mmsim_now_ns(void);
 
+/*
+ * Bracket one turn of a wait loop of c (c's own thread, interrupts
+ * enabled): senders skip the signal meanwhile, and both run what is
+ * posted, so nothing sent during the turn waits beyond it.
+ */
+void mmsim_ipi_poll_begin(struct mmsim_cpu *c);
+void mmsim_ipi_poll_end(struct mmsim_cpu *c);
+
 /* Has a request been posted to c since it last looked? */
 static inline bool mmsim_ipi_posted(struct mmsim_cpu *c)
 {

@@ -8,6 +8,14 @@
  * its IPI handler, so no lock is needed.  A remote CPU's stale entry
  * survives until that CPU acknowledges the flush IPI, exactly the window
  * that the kernel's flush-then-free order closes.
+ *
+ * Lazy TLB mode (x86 since 4.19, native_flush_tlb_multi()): a CPU whose
+ * task sleeps (waits for a sleeping lock: enter_lazy_tlb() ..
+ * leave_lazy_tlb()) runs no user code until it wakes, so a shootdown that
+ * frees no page table does not interrupt it; it flushes its whole TLB on
+ * waking instead, if a shootdown skipped it meanwhile.  A shootdown that
+ * freed tables interrupts every CPU of the mm, lazy or not, as on x86
+ * (a sleeping CPU may still hold paging-structure caches).
  */
 #include <string.h>
 
@@ -85,6 +93,54 @@ void local_flush_tlb_range(unsigned long start, unsigned long end)
 	tlb->flushes++;
 }
 
+/* A CPU's lazy-TLB state: one word, changed by atomic RMWs only. */
+enum { TLB_ACTIVE, TLB_LAZY, TLB_LAZY_STALE };
+
+static struct {
+	_Alignas(64) atomic_int state;
+} cpu_tlbstate[NR_CPUS];
+
+void enter_lazy_tlb(void)
+{
+	atomic_store_explicit(&cpu_tlbstate[smp_processor_id()].state,
+			      TLB_LAZY, memory_order_seq_cst);
+}
+
+/*
+ * Awake again, before any user access: flush what a skipped shootdown
+ * would have flushed.  The exchange is ordered against the senders' CAS
+ * on the same word: a shootdown either marked us stale before it (we
+ * flush here) or finds us active after it (and interrupts us).
+ */
+void leave_lazy_tlb(void)
+{
+	unsigned long flags;
+
+	if (atomic_exchange_explicit(&cpu_tlbstate[smp_processor_id()].state,
+				     TLB_ACTIVE, memory_order_acq_rel) !=
+	    TLB_LAZY_STALE)
+		return;
+	local_irq_save(flags);
+	local_flush_tlb_all();
+	local_irq_restore(flags);
+}
+
+/* Is cpu asleep, and now marked to flush when it wakes? */
+static bool tlb_flush_on_wakeup(int cpu)
+{
+	atomic_int *state = &cpu_tlbstate[cpu].state;
+	int s = atomic_load_explicit(state, memory_order_acquire);
+
+	if (s == TLB_ACTIVE)
+		return false;
+	if (s == TLB_LAZY &&
+	    !atomic_compare_exchange_strong_explicit(state, &s,
+			TLB_LAZY_STALE, memory_order_acq_rel,
+			memory_order_acquire))
+		return s == TLB_LAZY_STALE;	/* s is what we found */
+	return true;
+}
+
 struct flush_tlb_info {
 	struct mm_struct *mm;
 	unsigned long start, end;
@@ -112,14 +168,21 @@ void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
 			bool freed_tables)
 {
 	struct flush_tlb_info info = { .mm = mm, .start = start, .end = end };
+	cpumask_t targets;
 	unsigned long flags;
+	int cpu, me;
 
 	local_irq_save(flags);
 	flush_tlb_func(&info);
 	local_irq_restore(flags);
 	if (mmsim_mutant_is(MUTANT_NO_REMOTE_FLUSH))
 		return;
-	smp_call_function_many(mm_cpumask(mm), flush_tlb_func, &info, true);
+	me = smp_processor_id();
+	cpumask_clear(&targets);
+	for_each_cpu(cpu, mm_cpumask(mm))
+		if (cpu != me && (freed_tables || !tlb_flush_on_wakeup(cpu)))
+			cpumask_set_cpu(cpu, &targets);
+	smp_call_function_many(&targets, flush_tlb_func, &info, true);
 }
 
 void flush_tlb_mm(struct mm_struct *mm)

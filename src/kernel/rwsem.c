@@ -5,6 +5,10 @@
  * Waiters spin in mmsim_cpu_relax() (which yields the host core now and
  * then) instead of blocking in the host kernel: a thread blocked on a futex under TSan never runs a pending signal
  * handler, and the simulated machine delivers IPIs as signals.
+ *
+ * A waiter is a sleeping task, though: its CPU is in lazy TLB mode while
+ * it waits (enter_lazy_tlb), as an idle x86 CPU is, so TLB shootdowns
+ * that free no page table do not wait for it; it flushes on waking.
  */
 #include <sched.h>
 #include <stdint.h>
@@ -13,6 +17,7 @@
 #include <mmsim/cpu.h>
 #include <mmsim/rwsem.h>
 #include <mmsim/sched.h>
+#include <mmsim/tlb.h>
 
 /* Distinct per thread, never 0: the address of a thread-local. */
 static __thread char rwsem_thread_token;
@@ -61,9 +66,11 @@ void down_read(struct rw_semaphore *sem)
 	mmsim_sched_point(SCHED_LOCK, sem);
 	if (!__down_read_trylock(sem)) {
 		mmsim_wait_begin(sem, "rw_semaphore (read)");
+		enter_lazy_tlb();
 		do {
 			mmsim_cpu_relax();
 		} while (!__down_read_trylock(sem));
+		leave_lazy_tlb();
 		mmsim_wait_end();
 	}
 	mmsim_lock_acquired(sem, sem->name);
@@ -107,9 +114,11 @@ void down_write(struct rw_semaphore *sem)
 	/* Queue: from now on new readers wait behind us (writer fairness). */
 	atomic_fetch_add_explicit(&sem->writers_waiting, 1, memory_order_relaxed);
 	mmsim_wait_begin(sem, "rw_semaphore (write)");
+	enter_lazy_tlb();
 	do {
 		mmsim_cpu_relax();
 	} while (!__down_write_trylock(sem));
+	leave_lazy_tlb();
 	mmsim_wait_end();
 	atomic_fetch_sub_explicit(&sem->writers_waiting, 1, memory_order_relaxed);
 out:
