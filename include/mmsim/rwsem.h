@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * struct rw_semaphore: the sleeping reader/writer lock behind the mmap lock.
- * Writer-fair: once a writer waits, new readers queue behind it, as in the
- * kernel, so a stream of readers cannot starve munmap.
+ * Fair both ways, as the kernel's wait queue is: once a writer waits, new
+ * readers queue behind it, so a stream of readers cannot starve munmap;
+ * when a writer leaves, the readers that were waiting get the lock before
+ * the next writer (rwsem_wake() wakes the readers at the head of the
+ * queue), so a stream of writers cannot starve faults either.
  *
  * Built on one atomic word and spinning with sched_yield() rather than on a
  * pthread mutex: a thread blocked in pthread_mutex_lock never runs a pending
@@ -22,6 +25,16 @@ struct rw_semaphore {
 	 */
 	atomic_long count;
 	atomic_int writers_waiting;
+	/*
+	 * readers_waiting: readers in down_read()'s wait loop.
+	 * readers_granted: how many of them may still go before the next
+	 * writer; set to readers_waiting when a writer leaves (up_write,
+	 * downgrade_write), taken one by one as waiting readers get in.
+	 * Writers keep off while it is non-zero.  Only writers set it, and
+	 * only to the readers waiting then: a bounded turn.
+	 */
+	atomic_int readers_waiting;
+	atomic_int readers_granted;
 	atomic_long owner;		/* writer's thread token, for asserts */
 	const char *name;		/* lock class, for lockdep and reports */
 };

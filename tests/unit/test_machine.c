@@ -19,6 +19,7 @@
 #include <mmsim/cpu.h>
 #include <mmsim/lockdep.h>
 #include <mmsim/rcupdate.h>
+#include <mmsim/rwsem.h>
 #include <mmsim/seqlock.h>
 #include <mmsim/spinlock.h>
 
@@ -143,6 +144,101 @@ static void test_rwlock(void **state)
 	assert_int_equal(write_trylock(&rw), 1);
 	assert_int_equal(read_trylock(&rw), 0);
 	write_unlock(&rw);
+}
+
+/* --- rw_semaphore (the mmap lock) ------------------------------------------ */
+
+static struct rw_semaphore sem;
+static unsigned long sem_a, sem_b;	/* a == b whenever sem is not write-held */
+static atomic_int sem_errors;
+
+static void *sem_worker(void *arg)
+{
+	for (int i = 0; i < ITERATIONS / 4; i++) {
+		if (i % 4 == 0) {
+			down_write(&sem);
+			sem_a++;
+			sem_b++;
+			up_write(&sem);
+		} else {
+			down_read(&sem);
+			if (sem_a != sem_b)
+				atomic_fetch_add(&sem_errors, 1);
+			up_read(&sem);
+		}
+	}
+	return NULL;
+}
+
+static void test_rwsem_excludes(void **state)
+{
+	init_rwsem(&sem);
+	run_threads(sem_worker, NULL, NR_THREADS);
+	assert_int_equal(atomic_load(&sem_errors), 0);
+	assert_int_equal(sem_a, NR_THREADS * ITERATIONS / 16);
+	assert_int_equal(atomic_load(&sem.readers_granted), 0);
+}
+
+/* Who got sem in which order. */
+static atomic_int sem_order[2], sem_turn;
+
+static void *sem_reader(void *arg)
+{
+	down_read(&sem);
+	atomic_store(&sem_order[atomic_fetch_add(&sem_turn, 1)], 'R');
+	up_read(&sem);
+	return NULL;
+}
+
+static void *sem_writer(void *arg)
+{
+	down_write(&sem);
+	atomic_store(&sem_order[atomic_fetch_add(&sem_turn, 1)], 'W');
+	up_write(&sem);
+	return NULL;
+}
+
+/*
+ * Both ways fair.  While a writer waits, a new reader does not get in
+ * (munmap is not starved by faults); when the writer holding the lock
+ * leaves, the reader that was waiting goes before the writer that was
+ * waiting (faults are not starved by a stream of munmaps), as the
+ * kernel's rwsem_wake() wakes the readers at the head of its queue.
+ *
+ *	us:  down_write ......................... up_write
+ *	R:        down_read (waits) ........................ gets in first
+ *	W:              down_write (waits) ......................... then W
+ */
+static void test_rwsem_fair_both_ways(void **state)
+{
+	pthread_t r, w;
+
+	init_rwsem(&sem);
+	atomic_store(&sem_turn, 0);
+	down_write(&sem);
+	pthread_create(&r, NULL, sem_reader, NULL);
+	while (atomic_load(&sem.readers_waiting) != 1)
+		mmsim_cpu_relax();
+	pthread_create(&w, NULL, sem_writer, NULL);
+	while (atomic_load(&sem.writers_waiting) != 1)
+		mmsim_cpu_relax();
+	up_write(&sem);
+	pthread_join(r, NULL);
+	pthread_join(w, NULL);
+	assert_int_equal(atomic_load(&sem_order[0]), 'R');
+	assert_int_equal(atomic_load(&sem_order[1]), 'W');
+	assert_int_equal(atomic_load(&sem.readers_granted), 0);
+
+	/* A writer waits behind a reader: new readers wait too. */
+	down_read(&sem);
+	atomic_store(&sem_turn, 0);
+	pthread_create(&w, NULL, sem_writer, NULL);
+	while (atomic_load(&sem.writers_waiting) != 1)
+		mmsim_cpu_relax();
+	assert_int_equal(down_read_trylock(&sem), 0);
+	up_read(&sem);
+	pthread_join(w, NULL);
+	assert_int_equal(atomic_load(&sem_order[0]), 'W');
 }
 
 /* --- seqcount ---------------------------------------------------------------- */
@@ -437,6 +533,8 @@ static void test_lockdep_ab_ba(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rwsem_excludes),
+		cmocka_unit_test(test_rwsem_fair_both_ways),
 		cmocka_unit_test(test_spinlock_excludes),
 		cmocka_unit_test(test_spinlock_owner_and_trylock),
 		cmocka_unit_test(test_spinlock_other_cpu),
