@@ -7,6 +7,7 @@
  * timed runs on threads, progress on a terminal, and the result lines
  * (a table, or one JSON object per line for scripts).
  */
+#define _GNU_SOURCE		/* RUSAGE_THREAD */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -16,7 +17,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
+/* <mmsim/mm.h> defines it again, with the same value. */
+#undef RLIM_INFINITY
 
+#include <mmsim/cpu.h>
 #include <mmsim/mm.h>
 #include <mmsim/page.h>
 
@@ -91,37 +96,6 @@ static const struct bench_workload *find_workload(const char *name)
 /* Arguments */
 
 
-static int parse_cpus(const char *s, unsigned int *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < 1 || v > BENCH_MAX_CPUS)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_seconds(const char *s, double *out)
-{
-	double v;
-	char *end;
-
-	if (!*s || *s == ' ')
-		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v) || v < SECONDS_MIN ||
-	    v > SECONDS_MAX)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int bad_value(const char *opt, const char *val)
 {
 	if (!strcmp(opt, "--cpus"))
@@ -138,28 +112,26 @@ static int parse_valued(struct bench_opts *o, int argc, char **argv, int *i)
 {
 	static const char *const names[] = { "--strategy", "--cpus",
 					     "--seconds" };
-	bool missing = false;
+	unsigned long cpus;
 	const char *val;
-	size_t n;
 
-	for (n = 0; n < 3; n++) {
-		val = option_value(argc, argv, i, names[n], &missing);
-		if (missing) {
-			fprintf(stderr, "mmsim bench: %s needs a value\n",
-				names[n]);
-			return -1;
-		}
-		if (val)
-			break;
-	}
-	if (n == 3)
-		return 1;
-	if (n == 0)
+	switch (option_find(argc, argv, i, names, 3, "mmsim bench", &val)) {
+	case -1:
+		return -1;
+	case 0:
 		o->strategy = val;
-	else if (n == 1 ? parse_cpus(val, &o->cpus) :
-			  parse_seconds(val, &o->seconds))
-		return bad_value(names[n], val);
-	return 0;
+		return 0;
+	case 1:
+		if (option_ulong(val, 10, 1, BENCH_MAX_CPUS, &cpus))
+			return bad_value(names[1], val);
+		o->cpus = cpus;
+		return 0;
+	case 2:
+		if (option_double(val, SECONDS_MIN, SECONDS_MAX, &o->seconds))
+			return bad_value(names[2], val);
+		return 0;
+	}
+	return 1;
 }
 
 /* One argument; 0 if taken, -1 if bad. */
@@ -272,6 +244,25 @@ int cmd_bench(int argc, char **argv)
 struct mm_struct *bench_mm_alloc(const struct bench_opts *opts)
 {
 	return mm_alloc_strategy(4, fault_strategy_find(opts->strategy));
+}
+
+struct mm_struct *bench_mem_mm(const struct bench_opts *opts,
+			       unsigned long ram)
+{
+	struct mm_struct *mm;
+	int err;
+
+	err = mem_init(ram, MEM_NO_POISON);
+	if (err) {
+		fprintf(stderr, "mmsim bench %s: mem_init(%lu MiB): %s\n",
+			opts->workload, ram >> 20, strerror(-err));
+		return NULL;
+	}
+	mm = bench_mm_alloc(opts);
+	if (!mm)
+		fprintf(stderr, "mmsim bench %s: mm_alloc failed\n",
+			opts->workload);
+	return mm;
 }
 
 /* The events that are speculative aborts, in the kernel's names. */
@@ -419,6 +410,38 @@ void bench_thread_ready(struct bench_thread *t)
 		sched_yield();
 }
 
+int bench_cpu_enter(struct bench_thread *t, struct mm_struct *mm)
+{
+	if (mmsim_cpu_attach() < 0) {
+		t->error = -EBUSY;
+		return -EBUSY;
+	}
+	mmget(mm);
+	mmsim_switch_mm(mm);
+	bench_thread_ready(t);
+	t->faults0 = atomic_load_explicit(&this_cpu()->nr_faults,
+					  memory_order_relaxed);
+	return 0;
+}
+
+void bench_cpu_exit(struct bench_thread *t, struct mm_struct *mm)
+{
+	t->faults = atomic_load_explicit(&this_cpu()->nr_faults,
+					 memory_order_relaxed) - t->faults0;
+	mmsim_switch_mm(NULL);
+	mmput(mm);
+	mmsim_cpu_detach();
+}
+
+long bench_thread_minflt(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru))
+		return 0;
+	return ru.ru_minflt;
+}
+
 int bench_run_threads(unsigned int cpus, double seconds,
 		      unsigned long long (*loop)(struct bench_thread *t),
 		      void *arg, struct bench_tally *tally)
@@ -450,6 +473,69 @@ int bench_run_threads(unsigned int cpus, double seconds,
 	free(t);
 	free(tid);
 	return started < cpus ? -EAGAIN : err;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Two sides: the simulator and the host kernel */
+
+static int bench_side(struct bench_sides *s, bool native, double seconds)
+{
+	int err;
+
+	if (native)
+		err = bench_run_threads(s->threads, seconds, s->native_loop,
+					NULL, &s->native);
+	else
+		err = bench_run_threads(s->threads, seconds, s->sim_loop,
+					s->sim_arg, &s->sim);
+	if (err)
+		fprintf(stderr, "mmsim bench %s: %s run failed: %s\n",
+			s->opts->workload,
+			native ? "native" : s->opts->strategy, strerror(-err));
+	return err;
+}
+
+int bench_sides_run(struct bench_sides *s)
+{
+	double slice = s->opts->seconds / BENCH_ROUNDS;
+	bool native_first;
+	int r, err = 0;
+
+	fault_events_read(s->since);
+	for (r = 0; r < BENCH_ROUNDS && !err; r++) {
+		native_first = s->opts->native && (r & 1);
+		err = bench_side(s, native_first, slice);
+		if (!err && s->opts->native)
+			err = bench_side(s, !native_first, slice);
+		bench_progress();
+	}
+	bench_progress_done();
+	return err;
+}
+
+void bench_sides_report(const struct bench_sides *s)
+{
+	const struct bench_opts *o = s->opts;
+	struct bench_abort aborts[BENCH_MAX_ABORTS];
+	struct bench_result res = {
+		.workload = o->workload, .strategy = o->strategy,
+		.cpus = o->cpus, .seconds = s->sim.seconds,
+		.ops = s->sim.ops, .faults = s->sim.faults,
+	};
+
+	bench_fault_events(s->since, &res, aborts);
+	bench_report(o, &res);
+	if (!o->native)
+		return;
+	res = (struct bench_result){
+		.workload = o->workload, .strategy = "native",
+		.cpus = o->cpus, .seconds = s->native.seconds,
+		.ops = s->native.ops, .faults = s->native.faults,
+	};
+	bench_report(o, &res);
+	bench_report_ratio(o, "mmsim/native",
+			   bench_rate(s->sim.ops, s->sim.seconds),
+			   bench_rate(s->native.ops, s->native.seconds));
 }
 
 /* ------------------------------------------------------------------------ */

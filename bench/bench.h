@@ -14,6 +14,8 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include <mmsim/strategy.h>
 
@@ -47,6 +49,27 @@ int bench_ebizzy(const struct bench_opts *opts);	/* ebizzy.c */
 
 /* A new mm with the strategy of --strategy (4-level page tables). */
 struct mm_struct *bench_mm_alloc(const struct bench_opts *opts);
+
+/*
+ * The simulated RAM (ram bytes, freed frames not poisoned, as in a kernel
+ * without page poisoning) and the workload's mm; NULL after saying why on
+ * stderr.
+ */
+struct mm_struct *bench_mem_mm(const struct bench_opts *opts,
+			       unsigned long ram);
+
+/*
+ * libc's mmap(), munmap(), mprotect() and madvise() for the native side
+ * (ThreadSanitizer's interceptors need the libc entry points).
+ * <sys/mman.h> itself cannot be included with <mmsim/mm.h>: its MAP_ and
+ * PROT_ macros collide with ours, whose values are the kernel's, that is
+ * the same.
+ */
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int munmap(void *addr, size_t len);
+int mprotect(void *addr, size_t len, int prot);
+int madvise(void *addr, size_t len, int advice);
+#define HOST_MAP_FAILED		((void *)-1)
 
 struct bench_abort {
 	const char *reason;
@@ -100,6 +123,7 @@ struct bench_thread {
 	int error;
 	unsigned long long ops;
 	unsigned long long faults;	/* set by loops that count faults */
+	unsigned long faults0;		/* see bench_cpu_enter() */
 	const atomic_bool *go, *stop;
 	atomic_uint *ready;		/* see bench_thread_ready() */
 	unsigned int nthreads;
@@ -119,6 +143,20 @@ static inline bool bench_should_stop(const struct bench_thread *t)
  */
 void bench_thread_ready(struct bench_thread *t);
 
+/*
+ * A loop that runs the mm as a simulated CPU, one thread of the process
+ * (the mm has more than one user), brackets its operations with these.
+ * bench_cpu_enter() attaches a CPU, takes a user of mm, switches to it
+ * and waits for the other threads; -EBUSY (also in ->error) when no CPU
+ * is left.  bench_cpu_exit() sets ->faults to the faults the CPU took in
+ * between and undoes the rest.
+ */
+int bench_cpu_enter(struct bench_thread *t, struct mm_struct *mm);
+void bench_cpu_exit(struct bench_thread *t, struct mm_struct *mm);
+
+/* The calling thread's minor faults on the host, 0 if unknown. */
+long bench_thread_minflt(void);
+
 /* What timed runs add up to, over the rounds. */
 struct bench_tally {
 	unsigned long long ops;
@@ -134,6 +172,29 @@ struct bench_tally {
 int bench_run_threads(unsigned int cpus, double seconds,
 		      unsigned long long (*loop)(struct bench_thread *t),
 		      void *arg, struct bench_tally *tally);
+
+/*
+ * A workload measured on the simulator and, with --native, on the host
+ * kernel: the same number of threads on each side, each running its loop.
+ */
+struct bench_sides {
+	const struct bench_opts *opts;
+	unsigned int threads;
+	unsigned long long (*sim_loop)(struct bench_thread *t);
+	void *sim_arg;
+	unsigned long long (*native_loop)(struct bench_thread *t);
+	unsigned long since[NR_FAULT_EVENTS];	/* before the rounds */
+	struct bench_tally sim, native;
+};
+
+/*
+ * BENCH_ROUNDS rounds of opts->seconds in all per side, alternating which
+ * side goes first so that slow drift of the machine weighs on both alike.
+ * Returns 0 or the failed run's negative errno, after saying so.
+ */
+int bench_sides_run(struct bench_sides *s);
+/* The simulator's result line, then with --native the host's and the ratio. */
+void bench_sides_report(const struct bench_sides *s);
 
 /* A dot per round on a terminal, nothing otherwise. */
 void bench_progress(void);

@@ -21,25 +21,14 @@
  * the result is ebizzy's N).  With --native, the same threads run on the
  * host kernel in the same run, rounds alternating.
  */
-#define _GNU_SOURCE		/* RUSAGE_THREAD */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/types.h>
-/* <mmsim/mm.h> defines it again, with the same value. */
-#undef RLIM_INFINITY
 
 #include <mmsim/cpu.h>
 #include <mmsim/mm.h>
 #include <mmsim/page.h>
 #include "bench.h"
-
-/* libc's, as in page_fault1.c (<sys/mman.h> collides with <mmsim/mm.h>). */
-void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
-int munmap(void *addr, size_t len);
-int mprotect(void *addr, size_t len, int prot);
-#define HOST_MAP_FAILED		((void *)-1)
 
 #define EBIZZY_CHUNKS		10
 #define EBIZZY_RECORD_SIZE	8UL	/* sizeof(record_t) */
@@ -52,12 +41,9 @@ int mprotect(void *addr, size_t len, int prot);
 				 (16UL << 20))
 
 struct ebizzy_run {
-	const struct bench_opts *opts;
-	unsigned int threads;
+	struct bench_sides sides;
 	struct mm_struct *mm;
-	unsigned long since[NR_FAULT_EVENTS];
 	void *native_chunk[EBIZZY_CHUNKS];
-	struct bench_tally sim, native;
 };
 
 /* --- the simulator's side ------------------------------------------------- */
@@ -89,19 +75,10 @@ static unsigned long long ebizzy_mmsim_loop(struct bench_thread *t)
 {
 	struct mm_struct *mm = t->arg;
 	unsigned long long records = 0;
-	struct mmsim_cpu *cpu;
-	unsigned long faults0;
 	int err;
 
-	if (mmsim_cpu_attach() < 0) {
-		t->error = -EBUSY;
+	if (bench_cpu_enter(t, mm))
 		return 0;
-	}
-	cpu = this_cpu();
-	mmget(mm);
-	mmsim_switch_mm(mm);
-	bench_thread_ready(t);
-	faults0 = atomic_load_explicit(&cpu->nr_faults, memory_order_relaxed);
 	while (!bench_should_stop(t)) {
 		err = ebizzy_record_mmsim(mm);
 		if (err) {
@@ -110,11 +87,7 @@ static unsigned long long ebizzy_mmsim_loop(struct bench_thread *t)
 		}
 		records++;
 	}
-	t->faults = atomic_load_explicit(&cpu->nr_faults,
-					 memory_order_relaxed) - faults0;
-	mmsim_switch_mm(NULL);
-	mmput(mm);
-	mmsim_cpu_detach();
+	bench_cpu_exit(t, mm);
 	return records;
 }
 
@@ -146,19 +119,10 @@ static int ebizzy_setup_mmsim(struct mm_struct *mm)
 
 /* --- the host's side --------------------------------------------------------- */
 
-static long thread_minflt(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_THREAD, &ru))
-		return 0;
-	return ru.ru_minflt;
-}
-
 static unsigned long long ebizzy_native_loop(struct bench_thread *t)
 {
 	unsigned long long records = 0;
-	long minflt0 = thread_minflt();
+	long minflt0 = bench_thread_minflt();
 	char *p;
 
 	while (!bench_should_stop(t)) {
@@ -177,7 +141,7 @@ static unsigned long long ebizzy_native_loop(struct bench_thread *t)
 		}
 		records++;
 	}
-	t->faults = thread_minflt() - minflt0;
+	t->faults = bench_thread_minflt() - minflt0;
 	return records;
 }
 
@@ -206,43 +170,6 @@ static void ebizzy_teardown_native(struct ebizzy_run *run)
 
 /* --- the run --------------------------------------------------------------- */
 
-static int ebizzy_side(struct ebizzy_run *run, bool native, double seconds)
-{
-	int err;
-
-	if (native)
-		err = bench_run_threads(run->threads, seconds,
-					ebizzy_native_loop, NULL,
-					&run->native);
-	else
-		err = bench_run_threads(run->threads, seconds,
-					ebizzy_mmsim_loop, run->mm, &run->sim);
-	if (err)
-		fprintf(stderr, "mmsim bench ebizzy: %s run failed: %s\n",
-			native ? "native" : run->opts->strategy,
-			strerror(-err));
-	return err;
-}
-
-/* Rounds alternate which side goes first, as in mmap1. */
-static int ebizzy_rounds(struct ebizzy_run *run)
-{
-	double slice = run->opts->seconds / BENCH_ROUNDS;
-	bool native_first;
-	int r, err = 0;
-
-	fault_events_read(run->since);
-	for (r = 0; r < BENCH_ROUNDS && !err; r++) {
-		native_first = run->opts->native && (r & 1);
-		err = ebizzy_side(run, native_first, slice);
-		if (!err && run->opts->native)
-			err = ebizzy_side(run, !native_first, slice);
-		bench_progress();
-	}
-	bench_progress_done();
-	return err;
-}
-
 /* What is left is what set-up mapped: the table and the chunks. */
 static int ebizzy_check_mm(struct mm_struct *mm)
 {
@@ -259,57 +186,29 @@ static int ebizzy_check_mm(struct mm_struct *mm)
 	return -1;
 }
 
-static void ebizzy_report(const struct ebizzy_run *run)
-{
-	const struct bench_opts *o = run->opts;
-	struct bench_abort aborts[BENCH_MAX_ABORTS];
-	struct bench_result res = {
-		.workload = "ebizzy", .strategy = o->strategy,
-		.cpus = o->cpus, .seconds = run->sim.seconds,
-		.ops = run->sim.ops, .faults = run->sim.faults,
-	};
-
-	bench_fault_events(run->since, &res, aborts);
-	bench_report(o, &res);
-	if (!o->native)
-		return;
-	res = (struct bench_result){
-		.workload = "ebizzy", .strategy = "native", .cpus = o->cpus,
-		.seconds = run->native.seconds, .ops = run->native.ops,
-		.faults = run->native.faults,
-	};
-	bench_report(o, &res);
-	bench_report_ratio(o, "mmsim/native",
-			   bench_rate(run->sim.ops, run->sim.seconds),
-			   bench_rate(run->native.ops, run->native.seconds));
-}
-
 int bench_ebizzy(const struct bench_opts *opts)
 {
 	struct ebizzy_run run = {
-		.opts = opts,
-		.threads = opts->cpus * EBIZZY_THREADS_PER_CPU,
+		.sides = {
+			.opts = opts,
+			.threads = opts->cpus * EBIZZY_THREADS_PER_CPU,
+			.sim_loop = ebizzy_mmsim_loop,
+			.native_loop = ebizzy_native_loop,
+		},
 	};
 	int err;
 
 	/* Each thread is a CPU; the main thread may be one too (mmput). */
-	if (run.threads >= NR_CPUS) {
+	if (run.sides.threads >= NR_CPUS) {
 		fprintf(stderr, "mmsim bench ebizzy: at most %d CPUs (two "
 			"simulated CPUs each)\n", (NR_CPUS - 1) /
 			EBIZZY_THREADS_PER_CPU);
 		return 2;
 	}
-	err = mem_init(EBIZZY_RAM, MEM_NO_POISON);
-	if (err) {
-		fprintf(stderr, "mmsim bench ebizzy: mem_init(%lu MiB): %s\n",
-			EBIZZY_RAM >> 20, strerror(-err));
+	run.mm = bench_mem_mm(opts, EBIZZY_RAM);
+	if (!run.mm)
 		return 1;
-	}
-	run.mm = bench_mm_alloc(opts);
-	if (!run.mm) {
-		fprintf(stderr, "mmsim bench ebizzy: mm_alloc failed\n");
-		return 1;
-	}
+	run.sides.sim_arg = run.mm;
 	err = ebizzy_setup_mmsim(run.mm);
 	if (err)
 		fprintf(stderr, "mmsim bench ebizzy: set-up: %s\n",
@@ -321,7 +220,7 @@ int bench_ebizzy(const struct bench_opts *opts)
 				"%s\n", strerror(-err));
 	}
 	if (!err)
-		err = ebizzy_rounds(&run);
+		err = bench_sides_run(&run.sides);
 	if (!err)
 		err = ebizzy_check_mm(run.mm);
 	ebizzy_teardown_native(&run);
@@ -330,6 +229,6 @@ int bench_ebizzy(const struct bench_opts *opts)
 		err = bench_check_frames("ebizzy");
 	if (err)
 		return 1;
-	ebizzy_report(&run);
+	bench_sides_report(&run.sides);
 	return 0;
 }

@@ -66,50 +66,6 @@ static unsigned long long mmap1_native_loop(struct bench_thread *t)
 	return ops;
 }
 
-struct mmap1_run {
-	const struct bench_opts *opts;
-	struct mm_struct *mm;
-	struct bench_tally sim, native;
-};
-
-static int mmap1_side(struct mmap1_run *run, bool native, double seconds)
-{
-	const struct bench_opts *o = run->opts;
-	int err;
-
-	if (native)
-		err = bench_run_threads(o->cpus, seconds, mmap1_native_loop,
-					NULL, &run->native);
-	else
-		err = bench_run_threads(o->cpus, seconds, mmap1_mmsim_loop,
-					run->mm, &run->sim);
-	if (err)
-		fprintf(stderr, "mmsim bench mmap1: %s run failed: %s\n",
-			native ? "native" : o->strategy, strerror(-err));
-	return err;
-}
-
-/*
- * Rounds alternate which side goes first (sim, native; native, sim; ...)
- * so that slow drift of the machine weighs on both alike.
- */
-static int mmap1_rounds(struct mmap1_run *run)
-{
-	double slice = run->opts->seconds / BENCH_ROUNDS;
-	bool native_first;
-	int r, err = 0;
-
-	for (r = 0; r < BENCH_ROUNDS && !err; r++) {
-		native_first = run->opts->native && (r & 1);
-		err = mmap1_side(run, native_first, slice);
-		if (!err && run->opts->native)
-			err = mmap1_side(run, !native_first, slice);
-		bench_progress();
-	}
-	bench_progress_done();
-	return err;
-}
-
 /* Every operation unmapped what it mapped: the mm must be empty again. */
 static int mmap1_check_empty(struct mm_struct *mm)
 {
@@ -122,42 +78,28 @@ static int mmap1_check_empty(struct mm_struct *mm)
 	return -1;
 }
 
-static void mmap1_report(const struct mmap1_run *run)
-{
-	const struct bench_opts *o = run->opts;
-	struct bench_result res = {
-		.workload = "mmap1", .strategy = o->strategy, .cpus = o->cpus,
-		.seconds = run->sim.seconds, .ops = run->sim.ops,
-	};
-
-	bench_report(o, &res);
-	if (!o->native)
-		return;
-	res.strategy = "native";
-	res.seconds = run->native.seconds;
-	res.ops = run->native.ops;
-	bench_report(o, &res);
-	bench_report_ratio(o, "mmsim/native",
-			   bench_rate(run->sim.ops, run->sim.seconds),
-			   bench_rate(run->native.ops, run->native.seconds));
-}
-
 int bench_mmap1(const struct bench_opts *opts)
 {
-	struct mmap1_run run = { .opts = opts };
+	struct bench_sides sides = {
+		.opts = opts, .threads = opts->cpus,
+		.sim_loop = mmap1_mmsim_loop, .native_loop = mmap1_native_loop,
+	};
+	struct mm_struct *mm;
 	int err;
 
-	run.mm = bench_mm_alloc(opts);
-	if (!run.mm) {
+	mm = bench_mm_alloc(opts);
+	if (!mm) {
 		fprintf(stderr, "mmsim bench mmap1: mm_alloc failed\n");
 		return 1;
 	}
-	err = mmap1_rounds(&run);
+	sides.sim_arg = mm;
+	err = bench_sides_run(&sides);
 	if (!err)
-		err = mmap1_check_empty(run.mm);
-	mmput(run.mm);
+		err = mmap1_check_empty(mm);
+	mmput(mm);
 	if (err)
 		return 1;
-	mmap1_report(&run);
+	/* Untouched memory: no faults, the fault columns stay 0. */
+	bench_sides_report(&sides);
 	return 0;
 }

@@ -21,30 +21,15 @@
  * takes one fault per 4 KiB page as the simulator does (will-it-scale's
  * figures are "THP off" figures too).
  */
-#define _GNU_SOURCE		/* RUSAGE_THREAD */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/types.h>
-/* <mmsim/mm.h> defines it again, with the same value. */
-#undef RLIM_INFINITY
 
 #include <mmsim/cpu.h>
 #include <mmsim/mm.h>
 #include <mmsim/page.h>
 #include "bench.h"
 
-/*
- * libc's mmap(), munmap() and madvise() (the interceptors of TSan need
- * the libc entry points).  <sys/mman.h> itself cannot be included here:
- * its MAP_ and PROT_ macros collide with <mmsim/mm.h>'s, whose values are
- * the kernel's, that is the same.
- */
-void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
-int munmap(void *addr, size_t len);
-int madvise(void *addr, size_t len, int advice);
-#define HOST_MAP_FAILED		((void *)-1)
 #define HOST_MADV_NOHUGEPAGE	15
 
 #define PF1_LEN		(128UL << 20)
@@ -98,20 +83,11 @@ static unsigned long long pf1_mmsim_loop(struct bench_thread *t)
 {
 	struct mm_struct *mm = t->arg;
 	unsigned long long pages = 0;
-	unsigned long addr, faults0;
-	struct mmsim_cpu *cpu;
+	unsigned long addr;
 	int err;
 
-	if (mmsim_cpu_attach() < 0) {
-		t->error = -EBUSY;
+	if (bench_cpu_enter(t, mm))
 		return 0;
-	}
-	cpu = this_cpu();
-	/* A thread of the process: the mm has more than one user. */
-	mmget(mm);
-	mmsim_switch_mm(mm);
-	bench_thread_ready(t);
-	faults0 = atomic_load_explicit(&cpu->nr_faults, memory_order_relaxed);
 	/* The warm-up pass is one iteration, made whatever stop says. */
 	while ((pf1_warming_up || !bench_should_stop(t)) && !t->error) {
 		addr = sys_mmap(mm, 0, PF1_LEN, PROT_READ | PROT_WRITE,
@@ -127,21 +103,8 @@ static unsigned long long pf1_mmsim_loop(struct bench_thread *t)
 		if (pf1_warming_up)
 			break;
 	}
-	t->faults = atomic_load_explicit(&cpu->nr_faults,
-					 memory_order_relaxed) - faults0;
-	mmsim_switch_mm(NULL);
-	mmput(mm);
-	mmsim_cpu_detach();
+	bench_cpu_exit(t, mm);
 	return pages;
-}
-
-static long thread_minflt(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_THREAD, &ru))
-		return 0;
-	return ru.ru_minflt;
 }
 
 static unsigned long pf1_touch_native(struct bench_thread *t, char *p)
@@ -160,7 +123,7 @@ static unsigned long pf1_touch_native(struct bench_thread *t, char *p)
 static unsigned long long pf1_native_loop(struct bench_thread *t)
 {
 	unsigned long long pages = 0;
-	long minflt0 = thread_minflt();
+	long minflt0 = bench_thread_minflt();
 	char *p;
 
 	while (!bench_should_stop(t)) {
@@ -178,33 +141,14 @@ static unsigned long long pf1_native_loop(struct bench_thread *t)
 			break;
 		}
 	}
-	t->faults = thread_minflt() - minflt0;
+	t->faults = bench_thread_minflt() - minflt0;
 	return pages;
 }
 
 struct pf1_run {
-	const struct bench_opts *opts;
+	struct bench_sides sides;
 	struct mm_struct *mm;
-	unsigned long since[NR_FAULT_EVENTS];
-	struct bench_tally sim, native;
 };
-
-static int pf1_side(struct pf1_run *run, bool native, double seconds)
-{
-	const struct bench_opts *o = run->opts;
-	int err;
-
-	if (native)
-		err = bench_run_threads(o->cpus, seconds, pf1_native_loop,
-					NULL, &run->native);
-	else
-		err = bench_run_threads(o->cpus, seconds, pf1_mmsim_loop,
-					run->mm, &run->sim);
-	if (err)
-		fprintf(stderr, "mmsim bench page_fault1: %s run failed: %s\n",
-			native ? "native" : o->strategy, strerror(-err));
-	return err;
-}
 
 /*
  * One untimed pass of every thread (map, touch all, unmap) before the
@@ -219,34 +163,12 @@ static int pf1_warm_up(struct pf1_run *run)
 	int err;
 
 	pf1_warming_up = true;
-	err = bench_run_threads(run->opts->cpus, SECONDS_WARM_UP,
+	err = bench_run_threads(run->sides.threads, SECONDS_WARM_UP,
 				pf1_mmsim_loop, run->mm, &unused);
 	pf1_warming_up = false;
 	if (err)
 		fprintf(stderr, "mmsim bench page_fault1: warm-up failed: "
 			"%s\n", strerror(-err));
-	return err;
-}
-
-/* Rounds alternate which side goes first, as in mmap1. */
-static int pf1_rounds(struct pf1_run *run)
-{
-	double slice = run->opts->seconds / BENCH_ROUNDS;
-	bool native_first;
-	int r, err;
-
-	err = pf1_warm_up(run);
-	if (err)
-		return err;
-	fault_events_read(run->since);
-	for (r = 0; r < BENCH_ROUNDS && !err; r++) {
-		native_first = run->opts->native && (r & 1);
-		err = pf1_side(run, native_first, slice);
-		if (!err && run->opts->native)
-			err = pf1_side(run, !native_first, slice);
-		bench_progress();
-	}
-	bench_progress_done();
 	return err;
 }
 
@@ -266,34 +188,15 @@ static int pf1_check_empty(struct mm_struct *mm)
 	return -1;
 }
 
-static void pf1_report(const struct pf1_run *run)
-{
-	const struct bench_opts *o = run->opts;
-	struct bench_abort aborts[BENCH_MAX_ABORTS];
-	struct bench_result res = {
-		.workload = "page_fault1", .strategy = o->strategy,
-		.cpus = o->cpus, .seconds = run->sim.seconds,
-		.ops = run->sim.ops, .faults = run->sim.faults,
-	};
-
-	bench_fault_events(run->since, &res, aborts);
-	bench_report(o, &res);
-	if (!o->native)
-		return;
-	res = (struct bench_result){
-		.workload = "page_fault1", .strategy = "native",
-		.cpus = o->cpus, .seconds = run->native.seconds,
-		.ops = run->native.ops, .faults = run->native.faults,
-	};
-	bench_report(o, &res);
-	bench_report_ratio(o, "mmsim/native",
-			   bench_rate(run->sim.ops, run->sim.seconds),
-			   bench_rate(run->native.ops, run->native.seconds));
-}
-
 int bench_page_fault1(const struct bench_opts *opts)
 {
-	struct pf1_run run = { .opts = opts };
+	struct pf1_run run = {
+		.sides = {
+			.opts = opts, .threads = opts->cpus,
+			.sim_loop = pf1_mmsim_loop,
+			.native_loop = pf1_native_loop,
+		},
+	};
 	unsigned long ram = opts->cpus * PF1_RAM_PER_CPU + PF1_RAM_SLACK;
 	int err;
 
@@ -303,19 +206,14 @@ int bench_page_fault1(const struct bench_opts *opts)
 			NR_CPUS - 1);
 		return 2;
 	}
-	/* Freed frames unpoisoned, as in a kernel without page poisoning. */
-	err = mem_init(ram, MEM_NO_POISON);
-	if (err) {
-		fprintf(stderr, "mmsim bench page_fault1: mem_init(%lu MiB): "
-			"%s\n", ram >> 20, strerror(-err));
+	run.mm = bench_mem_mm(opts, ram);
+	if (!run.mm)
 		return 1;
-	}
-	run.mm = bench_mm_alloc(opts);
-	if (!run.mm) {
-		fprintf(stderr, "mmsim bench page_fault1: mm_alloc failed\n");
-		return 1;
-	}
-	err = pf1_rounds(&run);
+	run.sides.sim_arg = run.mm;
+	/* The warm-up first: the rounds count fault events from their start. */
+	err = pf1_warm_up(&run);
+	if (!err)
+		err = bench_sides_run(&run.sides);
 	if (!err)
 		err = pf1_check_empty(run.mm);
 	mmput(run.mm);
@@ -323,6 +221,6 @@ int bench_page_fault1(const struct bench_opts *opts)
 		err = bench_check_frames("page_fault1");
 	if (err)
 		return 1;
-	pf1_report(&run);
+	bench_sides_report(&run.sides);
 	return 0;
 }

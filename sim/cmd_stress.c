@@ -8,11 +8,8 @@
  * SUCCESS (exit 0) or "FAILURE: <what was caught>" (exit 1); a hang ends
  * with a FAILURE line from the watchdog and exit status 3.
  */
-#include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +23,7 @@
 
 #define STRESS_DEFAULT_CPUS	4
 #define STRESS_DEFAULT_SECONDS	5.0
+#define STRESS_SECONDS_MIN	0.001
 #define STRESS_SECONDS_MAX	86400.0
 /*
  * A CPU that waits longer than this in one wait loop is deadlocked.  Not
@@ -88,38 +86,6 @@ struct stress_args {
 	bool seeded;
 };
 
-static int parse_ulong(const char *s, unsigned long min, unsigned long max,
-		       unsigned long *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_seconds(const char *s, double *out)
-{
-	double v;
-	char *end;
-
-	if (!*s || *s == ' ')
-		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v) || v < 0.001 ||
-	    v > STRESS_SECONDS_MAX)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Apply the value of option n; 0 or -1 (said why). */
 static int apply_value(struct stress_args *a, int n, const char *val)
 {
@@ -130,16 +96,17 @@ static int apply_value(struct stress_args *a, int n, const char *val)
 		a->o.strategy = val;
 		return 0;
 	case 1:
-		if (parse_ulong(val, 1, NR_CPUS - 1, &v))
+		if (option_ulong(val, 0, 1, NR_CPUS - 1, &v))
 			break;
 		a->o.cpus = v;
 		return 0;
 	case 2:
-		if (parse_seconds(val, &a->o.seconds))
+		if (option_double(val, STRESS_SECONDS_MIN,
+				  STRESS_SECONDS_MAX, &a->o.seconds))
 			break;
 		return 0;
 	case 3:
-		if (parse_ulong(val, 0, ~0UL, &a->o.seed))
+		if (option_ulong(val, 0, 0, ~0UL, &a->o.seed))
 			break;
 		a->seeded = true;
 		return 0;
@@ -166,20 +133,15 @@ static int parse_valued(struct stress_args *a, int argc, char **argv, int *i)
 		"--spf-regions",
 	};
 	const int nr = sizeof(names) / sizeof(names[0]);
-	bool missing = false;
 	const char *val;
+	int n;
 
-	for (int n = 0; n < nr; n++) {
-		val = option_value(argc, argv, i, names[n], &missing);
-		if (missing) {
-			fprintf(stderr, "mmsim stress: %s needs a value\n",
-				names[n]);
-			return -1;
-		}
-		if (val)
-			return apply_value(a, n, val);
-	}
-	return 1;
+	n = option_find(argc, argv, i, names, nr, "mmsim stress", &val);
+	if (n < 0)
+		return -1;
+	if (n == nr)
+		return 1;
+	return apply_value(a, n, val);
 }
 
 /* 0 to run; -1 to stop with exit status *status (0 after --help). */

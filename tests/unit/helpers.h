@@ -34,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mmsim/strategy.h>
+
 #include "mm/internal.h"
 
 /* Where the layout tests build, far from mmap_base and from each other. */
@@ -75,7 +77,9 @@ static inline struct mm_struct *test_mm(void **state)
 	return ((struct test_env *)*state)->mm;
 }
 
-static inline int __mm_setup(void **state, unsigned int levels)
+/* The strategy s of the fresh mm: NULL for the default, as mm_alloc(). */
+static inline int __mm_setup(void **state, unsigned int levels,
+			     const struct fault_strategy *s)
 {
 	struct test_env *env = calloc(1, sizeof(*env));
 
@@ -87,7 +91,7 @@ static inline int __mm_setup(void **state, unsigned int levels)
 	env->max_map_count = sysctl_max_map_count;
 	mem_init_default();
 	env->free_pages = nr_free_pages();
-	env->mm = mm_alloc(levels);
+	env->mm = mm_alloc_strategy(levels, s);
 	if (!env->mm) {
 		free(env);
 		return -1;
@@ -99,13 +103,23 @@ static inline int __mm_setup(void **state, unsigned int levels)
 /* A fresh 4-level mm for each test. */
 static inline int mm_setup(void **state)
 {
-	return __mm_setup(state, 4);
+	return __mm_setup(state, 4, NULL);
 }
 
 /* A fresh 5-level mm for each test. */
 static inline int mm_setup5(void **state)
 {
-	return __mm_setup(state, 5);
+	return __mm_setup(state, 5, NULL);
+}
+
+/*
+ * A fresh 4-level mm whose faults use strategy s, whatever the default
+ * ($MMSIM_STRATEGY): for the tests of one strategy's own behaviour.
+ */
+static inline int mm_setup_strategy(void **state,
+				    const struct fault_strategy *s)
+{
+	return __mm_setup(state, 4, s);
 }
 
 /*

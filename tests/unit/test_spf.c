@@ -55,14 +55,9 @@ static int spf_setup(void **state)
 {
 	struct test_env *env;
 
-	if (mm_setup(state))
+	if (mm_setup_strategy(state, &spf_srcu_strategy))
 		return -1;
 	env = *state;
-	/* helpers.h made one with the default strategy: ours is spf-srcu. */
-	mmput(env->mm);
-	env->mm = mm_alloc_strategy(4, &spf_srcu_strategy);
-	if (!env->mm)
-		return -1;
 	mmget(env->mm);		/* another thread shares it */
 	mmsim_switch_mm(env->mm);
 	fault_events_reset();

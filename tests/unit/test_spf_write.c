@@ -27,35 +27,14 @@
 
 /* --- per-test mm with a given strategy ------------------------------------ */
 
-static int strategy_setup(void **state, const struct fault_strategy *s)
-{
-	struct test_env *env = calloc(1, sizeof(*env));
-
-	if (!env)
-		return -1;
-	env->anon_vmas = anon_vma_live_count();
-	env->shmem_files = shmem_live_files();
-	env->committed = vm_committed_pages();
-	env->max_map_count = sysctl_max_map_count;
-	mem_init_default();
-	env->free_pages = nr_free_pages();
-	env->mm = mm_alloc_strategy(4, s);
-	if (!env->mm) {
-		free(env);
-		return -1;
-	}
-	*state = env;
-	return 0;
-}
-
 static int spf_setup(void **state)
 {
-	return strategy_setup(state, &spf_srcu_strategy);
+	return mm_setup_strategy(state, &spf_srcu_strategy);
 }
 
 static int classic_setup(void **state)
 {
-	return strategy_setup(state, &classic_strategy);
+	return mm_setup_strategy(state, &classic_strategy);
 }
 
 /* Undo what a test may have left set when an assertion failed. */
