@@ -73,9 +73,10 @@ export TSAN_OPTIONS ASAN_OPTIONS UBSAN_OPTIONS
 mutants_of() {
 	case $1 in
 	classic)
-		echo no-remote-flush free-before-flush ;;
+		echo no-remote-flush free-before-flush lazy-tlb-no-flush ;;
 	*)
-		echo no-remote-flush free-before-flush pte-spin-irqoff \
+		echo no-remote-flush free-before-flush lazy-tlb-no-flush \
+		     pte-spin-irqoff \
 		     no-second-vma-check no-seq-mprotect no-seq-unmap \
 		     rb-clear-early no-grace-period no-pmd-same spf-pte-alloc \
 		     no-final-pte-same seq-before-mapping-lock ;;

@@ -24,6 +24,11 @@ enum mmsim_mutant {
 	 * acknowledgement while holding that lock deadlocks with us.
 	 */
 	MUTANT_PTE_SPIN_IRQOFF,
+	/*
+	 * A CPU that slept on a rw_semaphore in lazy TLB mode wakes without
+	 * flushing, though a shootdown skipped it meanwhile.
+	 */
+	MUTANT_LAZY_TLB_NO_FLUSH,
 	/* The speculative fault's historical bugs (seed 001, races.md). */
 	MUTANT_NO_SECOND_VMA_CHECK,	/* pte_map_lock skips vma_has_changed after locking */
 	MUTANT_NO_SEQ_MPROTECT,		/* mprotect does not write vm_sequence */

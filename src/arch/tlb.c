@@ -120,6 +120,8 @@ void leave_lazy_tlb(void)
 				     TLB_ACTIVE, memory_order_acq_rel) !=
 	    TLB_LAZY_STALE)
 		return;
+	if (mmsim_mutant_is(MUTANT_LAZY_TLB_NO_FLUSH))
+		return;
 	local_irq_save(flags);
 	local_flush_tlb_all();
 	local_irq_restore(flags);

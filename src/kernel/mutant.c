@@ -21,6 +21,8 @@ static const struct {
 		"mmu_gather frees pages before the TLB flush (use after free)" },
 	[MUTANT_PTE_SPIN_IRQOFF] = { "pte-spin-irqoff",
 		"PTE lock with interrupts off spins, no trylock (race 1: deadlock)" },
+	[MUTANT_LAZY_TLB_NO_FLUSH] = { "lazy-tlb-no-flush",
+		"a CPU waking from lazy TLB mode skips the flush it owes" },
 	[MUTANT_NO_SECOND_VMA_CHECK] = { "no-second-vma-check",
 		"pte_map_lock does not recheck vma_has_changed under the lock" },
 	[MUTANT_NO_SEQ_MPROTECT] = { "no-seq-mprotect",
