@@ -304,6 +304,25 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long address,
 			   unsigned long size);
 
 /*
+ * What a zap may do besides clearing PTEs (the kernel's struct
+ * zap_details, the part mmsim needs).  reclaim_pt: a PTE table that the
+ * zap leaves empty, and that maps only the zapped range, is unlinked and
+ * freed (CONFIG_PT_RECLAIM, Linux 6.14; MADV_DONTNEED asks for it).
+ */
+struct zap_details {
+	bool reclaim_pt;
+};
+
+/*
+ * Zap [address, address + size) of vma as zap_page_range_single() does,
+ * with details (NULL: only clear PTEs).  The caller holds the mmap lock,
+ * for reading at least; vma stays in the tree.
+ */
+void zap_page_range_single_details(struct vm_area_struct *vma,
+				   unsigned long address, unsigned long size,
+				   const struct zap_details *details);
+
+/*
  * Check page tables against VMAs and struct pages: every present PTE lies
  * in a VMA that allows it, and each page's map count equals the number of
  * PTEs mapping it in mms[0..n).  Returns 0 or the number of problems found

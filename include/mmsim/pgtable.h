@@ -303,49 +303,6 @@ void pagetable_free(struct page *page);
 struct mmu_gather;
 
 /*
- * What a zap may do besides clearing PTEs (the kernel's struct
- * zap_details, the part mmsim needs).  reclaim_pt: a PTE table that the
- * zap leaves empty, and that maps only the zapped range, is unlinked and
- * freed (CONFIG_PT_RECLAIM, Linux 6.14; MADV_DONTNEED asks for it).
- */
-struct zap_details {
-	bool reclaim_pt;
-};
-
-/*
- * Zap [address, address + size) of vma as zap_page_range_single() does,
- * with details (NULL: only clear PTEs).  The caller holds the mmap lock,
- * for reading at least; vma stays in the tree.
- */
-void zap_page_range_single_details(struct vm_area_struct *vma,
-				   unsigned long address, unsigned long size,
-				   const struct zap_details *details);
-
-/*
- * Empty PTE-table reclaim (mm/pt_reclaim.c).  pmd maps a range that a
- * zap with reclaim_pt has just emptied, all of it inside one VMA, under
- * the mmap read lock.
- *
- * pt_reclaim_clear_pmd: the caller holds the PTE lock of the table *pmd
- * points to, and has cleared every one of its PTEs without dropping that
- * lock: try the PMD lock and clear the PMD.  True, with the old value in
- * *pmdval, if done; false if the PMD lock was busy (never waited for:
- * the order is PMD lock, then PTE lock).
- *
- * pt_reclaim_try_clear: with no lock held, take the PMD lock, then the
- * PTE lock, and clear the PMD only if all PTRS_PER_PTE entries are still
- * none (someone may have faulted one in since the zap).  True, with the
- * old value in *pmdval, if done.
- *
- * Either way the caller then hands pmd_page(*pmdval) to the gather with
- * pt_reclaim_free(), to be freed after the TLB flush and a grace period.
- */
-bool pt_reclaim_clear_pmd(struct mm_struct *mm, pmd_t *pmd, pmd_t *pmdval);
-bool pt_reclaim_try_clear(struct mm_struct *mm, pmd_t *pmd, pmd_t *pmdval);
-void pt_reclaim_free(struct mmu_gather *tlb, pmd_t pmdval,
-		     unsigned long addr);
-
-/*
  * Free the page tables under [addr, end) that no VMA between floor and
  * ceiling still needs (free_pgd_range).  The tables are handed to the
  * gather and freed only after its TLB flush.

@@ -179,6 +179,31 @@ long populate_vma_page_range(struct vm_area_struct *vma, unsigned long start,
 			     unsigned long end);
 
 /* --- Page tables and faults (issue 3) ------------------------------------ */
+
+/*
+ * Empty PTE-table reclaim (mm/pt_reclaim.c).  pmd maps a range that a
+ * zap with reclaim_pt has just emptied, all of it inside one VMA, under
+ * the mmap read lock.
+ *
+ * pt_reclaim_clear_pmd: the caller holds the PTE lock of the table *pmd
+ * points to, and has cleared every one of its PTEs without dropping that
+ * lock: try the PMD lock and clear the PMD.  True, with the old value in
+ * *pmdval, if done; false if the PMD lock was busy (never waited for:
+ * the order is PMD lock, then PTE lock).
+ *
+ * pt_reclaim_try_clear: with no lock held, take the PMD lock, then the
+ * PTE lock, and clear the PMD only if all PTRS_PER_PTE entries are still
+ * none (someone may have faulted one in since the zap).  True, with the
+ * old value in *pmdval, if done.
+ *
+ * Either way the caller then hands pmd_page(*pmdval) to the gather with
+ * pt_reclaim_free(), to be freed after the TLB flush and a grace period.
+ */
+struct mmu_gather;
+bool pt_reclaim_clear_pmd(struct mm_struct *mm, pmd_t *pmd, pmd_t *pmdval);
+bool pt_reclaim_try_clear(struct mm_struct *mm, pmd_t *pmd, pmd_t *pmdval);
+void pt_reclaim_free(struct mmu_gather *tlb, pmd_t pmdval,
+		     unsigned long addr);
 #include <mmsim/page.h>
 #include <mmsim/pgtable.h>
 #include <mmsim/tlb.h>
