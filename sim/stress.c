@@ -1210,8 +1210,18 @@ static void stress_progress(struct stress *s, double elapsed)
  * The lock validator found an order that can deadlock (it said so on
  * stderr when it found it): that is the run's failure.
  */
+/* A WARN_ON fired, or lockdep found a possible deadlock: stop. */
 static bool stress_lockdep_failed(struct stress *s)
 {
+	long warnings = mmsim_warnings() - s->warnings0;
+
+	if (warnings > 0) {
+		if (!atomic_exchange(&s->failed, 1))
+			snprintf(s->why, s->why_size, "warning: %ld WARN_ON "
+				 "fired (see stderr)", warnings);
+		atomic_store(&s->stop, 1);
+		return true;
+	}
 	if (!lockdep_violations())
 		return false;
 	if (!atomic_exchange(&s->failed, 1))
@@ -1396,7 +1406,8 @@ static void stress_body(struct stress *s, struct stress_stats *st)
 int stress_run(const struct stress_opts *o, struct stress_stats *st,
 	       char *why, size_t why_size)
 {
-	struct stress s = { .o = o, .why = why, .why_size = why_size };
+	struct stress s = { .o = o, .why = why, .why_size = why_size,
+			    .warnings0 = mmsim_warnings() };
 	struct rng rng = { o->seed };
 	int err;
 

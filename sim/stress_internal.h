@@ -81,6 +81,7 @@ struct stress {
 	struct stress_cpu *cpus;
 	atomic_int ready, go, stop, pause, parked, exited;
 	atomic_int failed, reports;
+	long warnings0;			/* mmsim_warnings() at the start */
 	unsigned long long quiescent;	/* the controller's */
 	char *why;
 	size_t why_size;

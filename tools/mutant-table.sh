@@ -104,6 +104,7 @@ classify() {	# status log
 	'FAILURE: invariant:'*) add 'invariant (validate_mm)' ;;
 	'FAILURE: leak:'*) add 'leak check' ;;
 	'FAILURE: lockdep:'*) add lockdep ;;
+	'FAILURE: warning:'*) add WARN_ON ;;
 	'FAILURE: crash:'*)
 		case $by in *BUG_ON*|*San*) ;; *) add crash ;; esac ;;
 	'FAILURE: syscall:'*) add 'syscall check' ;;

@@ -207,6 +207,8 @@ void mmsim_wait_end(void);
 void mmsim_lock_acquired(const void *lock, const char *name);
 void mmsim_lock_acquired_trylock(const void *lock, const char *name);
 void mmsim_lock_released(const void *lock);
+/* Does the calling CPU hold lock (any mode)? */
+bool mmsim_lock_held_by_me(const void *lock);
 
 /*
  * Run func(info) on every CPU of mask except the caller, by IPI; with

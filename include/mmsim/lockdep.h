@@ -31,4 +31,10 @@ const char *lockdep_first_report(void);
 /* Forget every class and edge (tests). */
 void lockdep_reset(void);
 
+/*
+ * How many WARN_ONs fired so far (a warning prints and lets the run go
+ * on, as the kernel's; the stress test fails on any).
+ */
+long mmsim_warnings(void);
+
 #endif /* MMSIM_LOCKDEP_H */

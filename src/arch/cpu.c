@@ -259,6 +259,17 @@ void mmsim_lock_acquired_trylock(const void *lock, const char *name)
 	atomic_store_explicit(&c->nr_held, n + 1, memory_order_release);
 }
 
+bool mmsim_lock_held_by_me(const void *lock)
+{
+	struct mmsim_cpu *c = this_cpu();
+	int n = atomic_load_explicit(&c->nr_held, memory_order_relaxed);
+
+	for (int i = min(n, MAX_HELD_LOCKS) - 1; i >= 0; i--)
+		if (__atomic_load_n(&c->held[i].lock, __ATOMIC_RELAXED) == lock)
+			return true;
+	return false;
+}
+
 void mmsim_lock_released(const void *lock)
 {
 	struct mmsim_cpu *c = this_cpu();

@@ -101,6 +101,18 @@ static long pgtables_pages(struct mm_struct *mm)
 	return atomic_load(&mm->pgtables_bytes) / PAGE_SIZE;
 }
 
+/*
+ * Tables are allocated under the mmap lock, as by a fault (a table
+ * allocated without it is a warning: see pagetable_alloc_locked()).
+ */
+#define LOCKED(mm, call) ({						\
+	typeof(call) __r;						\
+	mmap_read_lock(mm);						\
+	__r = (call);							\
+	mmap_read_unlock(mm);						\
+	__r;								\
+})
+
 /* A PTE value that needs no frame: a special mapping of some pfn. */
 static pte_t test_pte(unsigned long addr)
 {
@@ -112,13 +124,13 @@ static pte_t test_pte(unsigned long addr)
 static void __set_user_pte(struct mm_struct *mm, unsigned long addr,
 			   pte_t val, const char *file, int line)
 {
-	pmd_t *pmd = mm_alloc_pmd(mm, addr);
+	pmd_t *pmd = LOCKED(mm, mm_alloc_pmd(mm, addr));
 	spinlock_t *ptl;
 	pte_t *pte;
 
 	_assert_true(pmd != NULL, "mm_alloc_pmd", file, line);
 	if (pmd_none(pmdp_get(pmd)))
-		_assert_int_equal(__pte_alloc(mm, pmd), 0, file, line);
+		_assert_int_equal(LOCKED(mm, __pte_alloc(mm, pmd)), 0, file, line);
 	pte = pte_offset_map_lock(mm, pmd, addr, &ptl);
 	_assert_true(pte != NULL, "pte_offset_map_lock", file, line);
 	set_pte_at(mm, addr, pte, val);
@@ -248,7 +260,7 @@ static void folded_p4d_on_4_levels(void **state)
 	pgd_t *pgd = pgd_offset(mm, BASE);
 
 	assert_ptr_equal(p4d_offset(mm, pgd, BASE), (p4d_t *)pgd);
-	assert_int_equal(__p4d_alloc(mm, pgd, BASE), 0);
+	assert_int_equal(LOCKED(mm, __p4d_alloc(mm, pgd, BASE)), 0);
 	assert_true(pgd_none(pgdp_get(pgd)));
 	assert_int_equal(pgtables_pages(mm), 1);
 
@@ -271,7 +283,7 @@ static void find_pmd_and_alloc_pmd(void **state)
 
 	assert_null(mm_find_pmd(mm, BASE));
 	assert_int_equal(pgtables_pages(mm), 1);
-	pmd = mm_alloc_pmd(mm, BASE);
+	pmd = LOCKED(mm, mm_alloc_pmd(mm, BASE));
 	assert_non_null(pmd);
 	assert_int_equal(pgtables_pages(mm), 3);
 	assert_ptr_equal(mm_find_pmd(mm, BASE), pmd);
@@ -281,7 +293,7 @@ static void find_pmd_and_alloc_pmd(void **state)
 	assert_null(pte_offset_map(pmd, BASE));
 
 	/* Beyond 48 bits a 4-level mm translates nothing. */
-	assert_null(mm_alloc_pmd(mm, 1UL << 48));
+	assert_null(LOCKED(mm, mm_alloc_pmd(mm, 1UL << 48)));
 	assert_null(mm_find_pmd(mm, 1UL << 48));
 	assert_int_equal(pgtables_pages(mm), 3);
 
@@ -296,7 +308,7 @@ static void find_pmd_and_alloc_pmd(void **state)
 static void populated_entry_keeps_the_first_table(void **state)
 {
 	struct mm_struct *mm = test_mm(state);
-	pmd_t *pmd = mm_alloc_pmd(mm, BASE);
+	pmd_t *pmd = LOCKED(mm, mm_alloc_pmd(mm, BASE));
 	p4d_t *p4d = p4d_offset(mm, pgd_offset(mm, BASE), BASE);
 	pud_t *pud = pud_offset(p4d, BASE);
 	unsigned long free_before;
@@ -305,14 +317,14 @@ static void populated_entry_keeps_the_first_table(void **state)
 
 	assert_non_null(pmd);
 	assert_ptr_equal(pmd_offset(pud, BASE), pmd);
-	assert_int_equal(__pte_alloc(mm, pmd), 0);
+	assert_int_equal(LOCKED(mm, __pte_alloc(mm, pmd)), 0);
 	pmdval = pmdp_get(pmd);
 	pudval = pudp_get(pud);
 	free_before = nr_free_pages();
 
-	assert_int_equal(__pte_alloc(mm, pmd), 0);
-	assert_int_equal(__pmd_alloc(mm, pud, BASE), 0);
-	assert_int_equal(__pud_alloc(mm, p4d, BASE), 0);
+	assert_int_equal(LOCKED(mm, __pte_alloc(mm, pmd)), 0);
+	assert_int_equal(LOCKED(mm, __pmd_alloc(mm, pud, BASE)), 0);
+	assert_int_equal(LOCKED(mm, __pud_alloc(mm, p4d, BASE)), 0);
 	assert_true(pmd_same(pmdp_get(pmd), pmdval));
 	assert_int_equal(pudp_get(pud).pud, pudval.pud);
 	assert_int_equal(nr_free_pages(), free_before);
@@ -366,7 +378,7 @@ static void split_pte_lock(void **state)
 static void pte_offset_map_lock_on_none(void **state)
 {
 	struct mm_struct *mm = test_mm(state);
-	pmd_t *pmd = mm_alloc_pmd(mm, BASE);
+	pmd_t *pmd = LOCKED(mm, mm_alloc_pmd(mm, BASE));
 	spinlock_t *ptl = NULL;
 	int held = atomic_load(&this_cpu()->nr_held);
 
@@ -441,8 +453,8 @@ static void pte_offset_map_lock_rechecks_the_pmd(void **state)
 static void split_pmd_lock(void **state)
 {
 	struct mm_struct *mm = test_mm(state);
-	pmd_t *pmd = mm_alloc_pmd(mm, BASE);
-	pmd_t *other = mm_alloc_pmd(mm, BASE + PUD_SIZE);
+	pmd_t *pmd = LOCKED(mm, mm_alloc_pmd(mm, BASE));
+	pmd_t *other = LOCKED(mm, mm_alloc_pmd(mm, BASE + PUD_SIZE));
 	spinlock_t *ptl, *pte_ptl;
 	pud_t *pud;
 	pte_t *pte;
@@ -848,13 +860,13 @@ static void alloc_pmd_out_of_memory(void **state)
 
 	while (nr_free_pages() > 1)
 		assert_non_null(pages[n++] = alloc_page(GFP_KERNEL));
-	assert_null(mm_alloc_pmd(mm, BASE));
+	assert_null(LOCKED(mm, mm_alloc_pmd(mm, BASE)));
 	assert_int_equal(pgtables_pages(mm), 2);	/* PGD and PUD */
 	assert_null(mm_alloc(4));
 
 	while (n--)
 		__free_page(pages[n]);
-	assert_non_null(mm_alloc_pmd(mm, BASE));
+	assert_non_null(LOCKED(mm, mm_alloc_pmd(mm, BASE)));
 	assert_int_equal(pgtables_pages(mm), 3);
 	free_range(mm, BASE, BASE + PAGE_SIZE, 0, 0);
 }

@@ -39,6 +39,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <mmsim/lockdep.h>
 #include <mmsim/mutant.h>
 #include <mmsim/sched.h>
 #include <mmsim/strategy.h>
@@ -345,6 +346,7 @@ static void cow_after_fork(void **state)
 static void __first_fault_in_pmd(struct mm_struct *mm, bool mutant)
 {
 	unsigned long tables;
+	long warnings = mmsim_warnings();
 
 	/* Pages 510..513 from B: across the PMD boundary at page 512. */
 	map_anon(mm, B, 510, 514, RW);
@@ -357,10 +359,14 @@ static void __first_fault_in_pmd(struct mm_struct *mm, bool mutant)
 	write_ul(mm, PG(B, 512), 2);
 	mmsim_set_mutant("none");
 	take_events();
-	if (mutant)
+	if (mutant) {
 		assert_spf_completed();	/* allocated, no mmap lock */
-	else
+		/* ...which pagetable_alloc_locked() warns about. */
+		assert_int_equal(mmsim_warnings(), warnings + 1);
+	} else {
 		assert_spf_aborted(SPF_PMD_CHANGED);
+		assert_int_equal(mmsim_warnings(), warnings);
+	}
 	assert_int_equal(atomic_load(&mm->pgtables_bytes), tables + PAGE_SIZE);
 	assert_int_equal(read_ul(mm, PG(B, 512)), 2);
 
