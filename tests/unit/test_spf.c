@@ -212,6 +212,28 @@ static vm_fault_t spf(struct mm_struct *mm, unsigned long addr,
 	return handle_speculative_fault(mm, addr, flags);
 }
 
+/*
+ * A speculative fault of addr with the scheduling hook armed at ev (the
+ * action runs in that window) and, if not NULL, a mutant; the events are
+ * then taken.
+ */
+static vm_fault_t spf_in_window(struct mm_struct *mm, const char *mutant,
+				enum mmsim_sched_event ev,
+				void (*action)(const void *vma),
+				unsigned long addr, unsigned int flags)
+{
+	vm_fault_t ret;
+
+	if (mutant)
+		assert_int_equal(mmsim_set_mutant(mutant), 0);
+	arm_hook(ev, action);
+	ret = spf(mm, addr, flags);
+	disarm_hook();
+	mmsim_set_mutant("none");
+	take_events();
+	return ret;
+}
+
 /* Zap pages [start, end) from B (MADV_DONTNEED): the VMA keeps anon_vma. */
 static void dontneed(struct mm_struct *mm, unsigned long start,
 		     unsigned long end)
@@ -736,13 +758,8 @@ static void __pmd_replaced_in_window(struct mm_struct *mm, bool mutant)
 	write_ul(mm, PG(B, 0), 1);
 	take_events();
 	remote_mm = mm;
-	if (mutant)
-		assert_int_equal(mmsim_set_mutant("no-pmd-same"), 0);
-	arm_hook(SCHED_PTE, replace_pte_table);
-	ret = spf(mm, PG(B, 1), UW);
-	disarm_hook();
-	mmsim_set_mutant("none");
-	take_events();
+	ret = spf_in_window(mm, mutant ? "no-pmd-same" : NULL, SCHED_PTE,
+			    replace_pte_table, PG(B, 1), UW);
 	if (!mutant) {
 		assert_int_equal(ret, VM_FAULT_RETRY);
 		assert_spf_aborted(SPF_PMD_CHANGED);
@@ -906,13 +923,8 @@ static void __munmap_before_walk(struct mm_struct *mm, bool mutant)
 	write_ul(mm, PG(B, 0), 1);
 	take_events();
 	remote_mm = mm;
-	if (mutant)
-		assert_int_equal(mmsim_set_mutant("spf-pte-alloc"), 0);
-	arm_hook(SCHED_SPF_WALK, unmap_in_walk_window);
-	ret = spf(mm, PG(B, 1), UW);
-	disarm_hook();
-	mmsim_set_mutant("none");
-	take_events();
+	ret = spf_in_window(mm, mutant ? "spf-pte-alloc" : NULL, SCHED_SPF_WALK,
+			    unmap_in_walk_window, PG(B, 1), UW);
 	assert_int_equal(ret, VM_FAULT_RETRY);
 	assert_null(vma_at(mm, B));
 	if (!mutant) {
@@ -973,13 +985,8 @@ static void __pte_set_in_window(struct mm_struct *mm, bool mutant)
 	write_ul(mm, PG(B, 0), 1);
 	take_events();
 	remote_mm = mm;
-	if (mutant)
-		assert_int_equal(mmsim_set_mutant("no-final-pte-same"), 0);
-	arm_hook(SCHED_SPF_PTE, fault_from_other_cpu);
-	ret = spf(mm, PG(B, 1), UW);
-	disarm_hook();
-	mmsim_set_mutant("none");
-	take_events();
+	ret = spf_in_window(mm, mutant ? "no-final-pte-same" : NULL, SCHED_SPF_PTE,
+			    fault_from_other_cpu, PG(B, 1), UW);
 	/* Both faults completed: the other CPU's, then ours. */
 	assert_int_equal(ret, 0);
 	assert_int_equal(events[SPF_COMPLETED], 2);
