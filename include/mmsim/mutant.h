@@ -29,6 +29,11 @@ enum mmsim_mutant {
 	 * flushing, though a shootdown skipped it meanwhile.
 	 */
 	MUTANT_LAZY_TLB_NO_FLUSH,
+	/*
+	 * The rw_semaphore gives waiting readers no turn when a writer
+	 * leaves: a stream of writers starves them (mmsim's old lock).
+	 */
+	MUTANT_RWSEM_NO_READER_TURN,
 	/* The speculative fault's historical bugs (seed 001, races.md). */
 	MUTANT_NO_SECOND_VMA_CHECK,	/* pte_map_lock skips vma_has_changed after locking */
 	MUTANT_NO_SEQ_MPROTECT,		/* mprotect does not write vm_sequence */

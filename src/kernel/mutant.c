@@ -23,6 +23,8 @@ static const struct {
 		"PTE lock with interrupts off spins, no trylock (race 1: deadlock)" },
 	[MUTANT_LAZY_TLB_NO_FLUSH] = { "lazy-tlb-no-flush",
 		"a CPU waking from lazy TLB mode skips the flush it owes" },
+	[MUTANT_RWSEM_NO_READER_TURN] = { "rwsem-no-reader-turn",
+		"readers waiting on an rw_semaphore get no turn when a writer leaves" },
 	[MUTANT_NO_SECOND_VMA_CHECK] = { "no-second-vma-check",
 		"pte_map_lock does not recheck vma_has_changed under the lock" },
 	[MUTANT_NO_SEQ_MPROTECT] = { "no-seq-mprotect",

@@ -15,6 +15,7 @@
 #include <pthread.h>
 
 #include <mmsim/cpu.h>
+#include <mmsim/mutant.h>
 #include <mmsim/rwsem.h>
 #include <mmsim/sched.h>
 #include <mmsim/tlb.h>
@@ -148,6 +149,8 @@ static int __down_write_trylock(struct rw_semaphore *sem)
  */
 static void rwsem_grant_readers(struct rw_semaphore *sem)
 {
+	if (mmsim_mutant_is(MUTANT_RWSEM_NO_READER_TURN))
+		return;
 	atomic_store_explicit(&sem->readers_granted,
 			      atomic_load_explicit(&sem->readers_waiting,
 						   memory_order_relaxed),

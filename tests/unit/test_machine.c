@@ -18,6 +18,7 @@
 
 #include <mmsim/cpu.h>
 #include <mmsim/lockdep.h>
+#include <mmsim/mutant.h>
 #include <mmsim/rcupdate.h>
 #include <mmsim/rwsem.h>
 #include <mmsim/seqlock.h>
@@ -209,7 +210,8 @@ static void *sem_writer(void *arg)
  *	R:        down_read (waits) ........................ gets in first
  *	W:              down_write (waits) ......................... then W
  */
-static void test_rwsem_fair_both_ways(void **state)
+/* Who goes first when we leave with a reader and a writer waiting? */
+static int rwsem_first_after_writer(void)
 {
 	pthread_t r, w;
 
@@ -225,9 +227,16 @@ static void test_rwsem_fair_both_ways(void **state)
 	up_write(&sem);
 	pthread_join(r, NULL);
 	pthread_join(w, NULL);
-	assert_int_equal(atomic_load(&sem_order[0]), 'R');
-	assert_int_equal(atomic_load(&sem_order[1]), 'W');
 	assert_int_equal(atomic_load(&sem.readers_granted), 0);
+	return atomic_load(&sem_order[0]);
+}
+
+static void test_rwsem_fair_both_ways(void **state)
+{
+	pthread_t w;
+
+	assert_int_equal(rwsem_first_after_writer(), 'R');
+	assert_int_equal(atomic_load(&sem_order[1]), 'W');
 
 	/* A writer waits behind a reader: new readers wait too. */
 	down_read(&sem);
@@ -239,6 +248,17 @@ static void test_rwsem_fair_both_ways(void **state)
 	up_read(&sem);
 	pthread_join(w, NULL);
 	assert_int_equal(atomic_load(&sem_order[0]), 'W');
+}
+
+/* Without the readers' turn (the old lock), the writer goes first. */
+static void test_rwsem_mutant_caught(void **state)
+{
+	int first;
+
+	assert_int_equal(mmsim_set_mutant("rwsem-no-reader-turn"), 0);
+	first = rwsem_first_after_writer();
+	mmsim_set_mutant("none");
+	assert_int_equal(first, 'W');
 }
 
 /* --- seqcount ---------------------------------------------------------------- */
@@ -535,6 +555,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rwsem_excludes),
 		cmocka_unit_test(test_rwsem_fair_both_ways),
+		cmocka_unit_test(test_rwsem_mutant_caught),
 		cmocka_unit_test(test_spinlock_excludes),
 		cmocka_unit_test(test_spinlock_owner_and_trylock),
 		cmocka_unit_test(test_spinlock_other_cpu),
