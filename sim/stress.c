@@ -305,13 +305,30 @@ static void worker_mismatch(struct stress_cpu *c, unsigned long page,
 		    r->id, page, r->readonly ? ", read-only" : "", w, g);
 }
 
+/*
+ * What a slot that only ever holds zeros read instead (p, not zero), at
+ * addr, offset off of page of the region (kind "region" or "SPF region").
+ */
+void stress_fail_not_zero(struct stress_cpu *c, const struct stress_pattern *p,
+			  unsigned long addr, unsigned long off,
+			  const char *kind, unsigned int id, unsigned long page)
+{
+	char g[96];
+
+	pattern_str(p, g, sizeof(g));
+	stress_fail(c, "%s at %#lx (offset %lu of %s %u page %lu, "
+		    "only ever zeros there): read %s",
+		    pattern_is_poison(p) ?
+		    "poison: read a freed frame (use after free)" :
+		    "foreign write", addr, off, kind, id, page, g);
+}
+
 /* The bytes of a page other than its pattern slot must be zeros. */
 static void worker_check_rest(struct stress_cpu *c, unsigned long page)
 {
 	struct region *r = c->region;
 	unsigned long slot = pattern_offset(r->id, page), off;
 	struct stress_pattern stray;
-	char g[96];
 
 	for (off = 0; off < PAGE_SIZE; off += sizeof(stray)) {
 		if (off == slot)
@@ -319,14 +336,9 @@ static void worker_check_rest(struct stress_cpu *c, unsigned long page)
 		memcpy(&stray, c->page + off, sizeof(stray));
 		if (pattern_is_zero(&stray))
 			continue;
-		pattern_str(&stray, g, sizeof(g));
-		stress_fail(c, "%s at %#lx (offset %lu of region %u page %lu, "
-			    "only ever zeros there): read %s",
-			    pattern_is_poison(&stray) ?
-			    "poison: read a freed frame (use after free)" :
-			    "foreign write",
-			    region_base(r) + (page << PAGE_SHIFT) + off, off,
-			    r->id, page, g);
+		stress_fail_not_zero(c, &stray,
+				     region_base(r) + (page << PAGE_SHIFT) + off,
+				     off, "region", r->id, page);
 		return;
 	}
 }

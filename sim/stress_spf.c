@@ -299,7 +299,6 @@ static void spf_check_guard(struct stress_cpu *c, struct spf_region *r,
 {
 	unsigned long off = spf_slot(r->id, page, SPF_GUARD);
 	struct stress_pattern p;
-	char g[96];
 	int sig;
 
 	sig = mmsim_load(addr + off, &p, sizeof(p));
@@ -311,14 +310,9 @@ static void spf_check_guard(struct stress_cpu *c, struct spf_region *r,
 			    page, sig_name(sig));
 		return;
 	}
-	if (pattern_is_zero(&p))
-		return;
-	pattern_str(&p, g, sizeof(g));
-	stress_fail(c, "%s at %#lx (offset %lu of SPF region %u page %lu, "
-		    "only ever zeros there): read %s",
-		    pattern_is_poison(&p) ?
-		    "poison: read a freed frame (use after free)" :
-		    "foreign write", addr + off, off, r->id, page, g);
+	if (!pattern_is_zero(&p))
+		stress_fail_not_zero(c, &p, addr + off, off, "SPF region",
+				     r->id, page);
 }
 
 /* --- the workers' accesses --------------------------------------------------- */

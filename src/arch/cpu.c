@@ -259,15 +259,26 @@ void mmsim_lock_acquired_trylock(const void *lock, const char *name)
 	atomic_store_explicit(&c->nr_held, n + 1, memory_order_release);
 }
 
+/*
+ * Where lock is in c's records of its n held locks, -1 if not there.
+ * Locks are mostly released in reverse order: search from the top.
+ */
+static int held_lock_index(struct mmsim_cpu *c, int n, const void *lock)
+{
+	int i;
+
+	for (i = min(n, MAX_HELD_LOCKS) - 1; i >= 0; i--)
+		if (__atomic_load_n(&c->held[i].lock, __ATOMIC_RELAXED) == lock)
+			break;
+	return i;
+}
+
 bool mmsim_lock_held_by_me(const void *lock)
 {
 	struct mmsim_cpu *c = this_cpu();
-	int n = atomic_load_explicit(&c->nr_held, memory_order_relaxed);
 
-	for (int i = min(n, MAX_HELD_LOCKS) - 1; i >= 0; i--)
-		if (__atomic_load_n(&c->held[i].lock, __ATOMIC_RELAXED) == lock)
-			return true;
-	return false;
+	return held_lock_index(c, atomic_load_explicit(&c->nr_held,
+				memory_order_relaxed), lock) >= 0;
 }
 
 void mmsim_lock_released(const void *lock)
@@ -277,10 +288,7 @@ void mmsim_lock_released(const void *lock)
 	int i;
 
 	BUG_ON(n <= 0);
-	/* Locks are mostly released in reverse order: search from the top. */
-	for (i = min(n, MAX_HELD_LOCKS) - 1; i >= 0; i--)
-		if (__atomic_load_n(&c->held[i].lock, __ATOMIC_RELAXED) == lock)
-			break;
+	i = held_lock_index(c, n, lock);
 	if (i >= 0) {
 		for (; i + 1 < min(n, MAX_HELD_LOCKS); i++) {
 			__atomic_store_n(&c->held[i].lock,
