@@ -21,6 +21,8 @@
 #ifndef MMSIM_RCUPDATE_H
 #define MMSIM_RCUPDATE_H
 
+#include <stdbool.h>
+
 /* Same layout as liburcu's struct rcu_head, plus the user's callback. */
 struct rcu_head {
 	struct {
@@ -32,6 +34,8 @@ struct rcu_head {
 
 void rcu_read_lock(void);
 void rcu_read_unlock(void);
+/* Is this thread inside a read side (RCU or SRCU)?  As lockdep's. */
+bool rcu_read_lock_held(void);
 void synchronize_rcu(void);
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
 /* Wait until every callback queued so far has run. */

@@ -72,6 +72,11 @@ void rcu_read_unlock(void)
 	mmsim_sched_point(SCHED_RCU, &rcu_gp_token);
 }
 
+bool rcu_read_lock_held(void)
+{
+	return urcu_memb_read_ongoing();
+}
+
 void synchronize_rcu(void)
 {
 	(void)this_cpu();

@@ -129,10 +129,17 @@ static inline int mm_setup_strategy(void **state,
 static inline int mm_teardown(void **state)
 {
 	struct test_env env = *(struct test_env *)*state;
+	int readers = 0;
 
 	free(*state);
 	*state = NULL;
 	sysctl_max_map_count = env.max_map_count;
+	/*
+	 * A test that failed inside a read side left it open: the grace
+	 * period below would wait for it forever.  Leave it, then fail.
+	 */
+	for (; rcu_read_lock_held(); readers++)
+		rcu_read_unlock();
 	if (env.mm) {
 		/* A test must not fail with the lock held: mmput would hang. */
 		assert_false(rwsem_is_locked(&env.mm->mmap_lock));
@@ -146,6 +153,7 @@ static inline int mm_teardown(void **state)
 	assert_int_equal(vm_committed_pages(), env.committed);
 	/* Every frame and page-table page is back (mmput freed the PGD). */
 	assert_int_equal(nr_free_pages(), env.free_pages);
+	assert_int_equal(readers, 0);
 	return 0;
 }
 

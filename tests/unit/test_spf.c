@@ -811,11 +811,19 @@ static void *reclaim_whole_table(void *arg)
 static void reclaim_in_window(const void *vma)
 {
 	pmd_t *pmd = mm_find_pmd(remote_mm, B);
+	spinlock_t *ptl = pte_lockptr(remote_mm, pmdp_get(pmd));
 
 	atomic_store(&reclaim_done, 0);
 	if (pthread_create(&reclaim_tid, NULL, reclaim_whole_table, NULL))
 		abort();
 	while (!pmd_none(pmdp_get(pmd)))
+		sched_yield();
+	/*
+	 * The PMD is cleared under the PTE lock, which the zap drops a
+	 * little later: wait for that too, or our trylock may still find
+	 * it held (spf_pte_lock, not the abort this test is about).
+	 */
+	while (spin_is_locked(ptl))
 		sched_yield();
 }
 
@@ -870,10 +878,17 @@ static void __reclaim_in_pte_window(struct mm_struct *mm, bool mutant)
 		assert_int_equal(validate_mm_pages(&mm, 1), 0);
 		return;
 	}
-	/* The damage: counted, mapped only in the dead table. */
-	assert_int_equal(ret, 0);
+	/*
+	 * The damage: counted, mapped only in the dead table.  Checked
+	 * outside the read side: a failed assertion inside it would leave
+	 * it open and hang the teardown's grace period.
+	 */
+	if (ret != 0 || !pte_present(ptep_get(dead))) {
+		rcu_read_unlock();
+		assert_int_equal(ret, 0);
+		fail_msg("the fault did not map the page in the dead table");
+	}
 	assert_int_equal(events[SPF_COMPLETED], 1);
-	assert_true(pte_present(ptep_get(dead)));
 	assert_true(pte_none(pte_of(mm, PG(B, 1))));
 	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), 1);
 	/* Move it into a live table before the dead one is freed. */
