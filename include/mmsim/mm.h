@@ -91,6 +91,7 @@
 #define MADV_SEQUENTIAL	2
 #define MADV_WILLNEED	3
 #define MADV_DONTNEED	4
+#define MADV_REMOVE	9
 #define MADV_DONTFORK	10
 #define MADV_DOFORK	11
 
@@ -308,19 +309,37 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long address,
  * zap_details, the part mmsim needs).  reclaim_pt: a PTE table that the
  * zap leaves empty, and that maps only the zapped range, is unlinked and
  * freed (CONFIG_PT_RECLAIM, Linux 6.14; MADV_DONTNEED asks for it).
+ * zap_mapping: a zap of a file's pages (unmap_mapping_range); then only
+ * with even_cows do the private COW copies in the range go too.
  */
 struct zap_details {
 	bool reclaim_pt;
+	bool even_cows;
+	struct address_space *zap_mapping;
 };
 
 /*
  * Zap [address, address + size) of vma as zap_page_range_single() does,
  * with details (NULL: only clear PTEs).  The caller holds the mmap lock,
- * for reading at least; vma stays in the tree.
+ * for reading at least, or (unmap_mapping_range) the file's i_mmap_rwsem;
+ * vma stays in the tree.
  */
 void zap_page_range_single_details(struct vm_area_struct *vma,
 				   unsigned long address, unsigned long size,
 				   const struct zap_details *details);
+
+/*
+ * Zap every PTE, in every mm, that maps a page of mapping from index
+ * start on, nr pages (0: to the end), in the VMAs on its i_mmap
+ * (unmap_mapping_pages); private COW copies only with even_cows.  Takes
+ * i_mmap_rwsem for reading, and no mmap lock.
+ */
+void unmap_mapping_pages(struct address_space *mapping, unsigned long start,
+			 unsigned long nr, bool even_cows);
+/* The same over bytes [holebegin, holebegin + holelen) (0: to the end). */
+void unmap_mapping_range(struct address_space *mapping,
+			 unsigned long holebegin, unsigned long holelen,
+			 int even_cows);
 
 /*
  * Check page tables against VMAs and struct pages: every present PTE lies

@@ -41,12 +41,20 @@ struct page;
 /* Anonymous pages of a shared mapping live in the file's page cache. */
 struct address_space {
 	/*
-	 * i_mmap_lock_write(): held by __vma_adjust() while it changes the
-	 * range of a VMA mapping the file, and by unmap_mapping_range()
-	 * while it zaps.  A VMA's vm_sequence write section is entered
-	 * inside it, never around it (races.md race 2).
+	 * Taken for writing to link or unlink a VMA of the file (i_mmap)
+	 * and by __vma_adjust() while it changes the range of one; for
+	 * reading by unmap_mapping_range() while it zaps them.  A VMA's
+	 * vm_sequence write section is entered inside it, never around it
+	 * (races.md race 2).
 	 */
 	struct rw_semaphore i_mmap_rwsem;
+	/*
+	 * Every VMA that maps the file, of any mm (vma->shared), in the
+	 * order they were linked; a VMA made from another (split, fork,
+	 * mremap's copy) comes right after it.  The kernel keeps an
+	 * interval tree keyed by pgoff; a list is enough for mmsim's sizes.
+	 */
+	struct list_head i_mmap;
 	spinlock_t i_pages_lock;
 	unsigned long nr_slots;		/* pages the array can hold */
 	struct page **i_pages;		/* index -> page, NULL if absent */
@@ -157,6 +165,8 @@ struct vm_area_struct {
 	const struct vm_operations_struct *vm_ops;
 	unsigned long vm_pgoff;		/* offset in vm_file, in pages */
 	struct file *vm_file;
+	/* In vm_file's i_mmap, under its i_mmap_rwsem; empty otherwise. */
+	struct list_head shared;
 	void *vm_private_data;
 
 	/*
@@ -167,12 +177,16 @@ struct vm_area_struct {
 	 */
 	seqcount_t vm_sequence;
 	/*
-	 * Depth of vm_write_begin() on this VMA: only the outermost begin
-	 * and end move vm_sequence, so that a section may hold others
+	 * Write sections open on this VMA: only the first begin and the
+	 * last end move vm_sequence, so that a section may hold others
 	 * (mremap keeps the source's open across the munmap that splits and
-	 * zaps it).  Writers are serialised (mmap lock), so a plain count.
+	 * zaps it), and so that two writers may be inside at once: the
+	 * mmap-lock holder, and unmap_mapping_range() zapping a VMA of a
+	 * file under i_mmap_rwsem alone, as the series did.  The count
+	 * stays odd while any is.  Both change under vm_sequence_lock.
 	 */
 	unsigned int vm_write_nest;
+	spinlock_t vm_sequence_lock;
 	struct rcu_head vm_rcu;
 };
 

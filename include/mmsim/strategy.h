@@ -24,6 +24,7 @@
 #define MMSIM_STRATEGY_H
 
 #include <stdio.h>
+#include <mmsim/lockdep.h>
 #include <mmsim/mm_types.h>
 
 struct fault_strategy {
@@ -101,15 +102,66 @@ void fault_events_print(FILE *out, const unsigned long ev[NR_FAULT_EVENTS]);
 
 /* --- the hooks the modification sites call --------------------------------- */
 
-static inline void vm_write_begin(struct vm_area_struct *vma)
+/*
+ * A write section of one VMA, for lockdep a lock of class vm_sequence held
+ * from begin to end, as the series' seqcount_t was (write_seqcount_begin):
+ * __vma_adjust() must enter it after i_mmap_rwsem, which
+ * unmap_mapping_range() holds when its zap enters it (races.md race 2).
+ * A second VMA's section inside the first takes the subclass
+ * SINGLE_DEPTH_NESTING (class "vm_sequence/1"), as in the series.
+ */
+#define SINGLE_DEPTH_NESTING	1
+
+static inline void vm_write_begin_nested(struct vm_area_struct *vma,
+					 int subclass)
 {
 	const struct fault_strategy *s = vma->vm_mm->strategy;
 
-	if (s->vma_write_begin)
-		s->vma_write_begin(vma);
+	if (!s->vma_write_begin)
+		return;
+	mmsim_lock_acquired(&vma->vm_sequence,
+			    subclass ? "vm_sequence/1" : "vm_sequence");
+	s->vma_write_begin(vma);
+}
+
+static inline void vm_write_begin(struct vm_area_struct *vma)
+{
+	vm_write_begin_nested(vma, 0);
 }
 
 static inline void vm_write_end(struct vm_area_struct *vma)
+{
+	const struct fault_strategy *s = vma->vm_mm->strategy;
+
+	if (!s->vma_write_end)
+		return;
+	s->vma_write_end(vma);
+	mmsim_lock_released(&vma->vm_sequence);
+}
+
+/*
+ * A write section that lasts a whole operation on the VMA: the copy of a
+ * VMA by fork (until the TLB flush, race 5), a new VMA until mmap_region()
+ * has finished it (race 8), mremap's source and copy until the source is
+ * unmapped.  The kernel's per-VMA locks take these with vma_start_write()
+ * and drop them all at mmap_write_unlock(); mmsim ends each one with
+ * vma_end_write().  As for vma_start_write(), lockdep is told of an
+ * acquisition released at once: ordered after the locks held now, with
+ * nothing ordered after it (such a section encloses splits that take
+ * i_mmap_rwsem, and no writer ever waits for a section to end).
+ */
+static inline void vma_start_write(struct vm_area_struct *vma)
+{
+	const struct fault_strategy *s = vma->vm_mm->strategy;
+
+	if (!s->vma_write_begin)
+		return;
+	if (atomic_load_explicit(&lockdep_enabled, memory_order_relaxed))
+		lockdep_acquire("vm_sequence");
+	s->vma_write_begin(vma);
+}
+
+static inline void vma_end_write(struct vm_area_struct *vma)
 {
 	const struct fault_strategy *s = vma->vm_mm->strategy;
 

@@ -112,7 +112,7 @@ static void dup_mmap_write_end(struct mm_struct *oldmm,
 		return;
 	for (mpnt = oldmm->mmap; mpnt; mpnt = mpnt->vm_next) {
 		if (!(mpnt->vm_flags & VM_DONTCOPY))
-			vm_write_end(mpnt);
+			vma_end_write(mpnt);
 		if (mpnt == last)
 			break;
 	}
@@ -152,7 +152,7 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 					-(long)vma_pages(mpnt));
 			continue;
 		}
-		vm_write_begin(mpnt);
+		vma_start_write(mpnt);
 		last_begun = mpnt;
 		charge = 0;
 		if (mpnt->vm_flags & VM_ACCOUNT) {
@@ -171,6 +171,12 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 		rb_parent = &tmp->vm_rb;
 		prev = tmp;
 		mm->map_count++;
+		/*
+		 * On the file's i_mmap before its PTEs are copied: a
+		 * truncate from now on zaps the child's copies too.
+		 */
+		if (tmp->vm_file)
+			vma_link_file_after(tmp, mpnt);
 
 		if (!(tmp->vm_flags & VM_WIPEONFORK) &&
 		    vma_needs_copy(tmp, mpnt))

@@ -49,6 +49,9 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig);
 void vm_area_free(struct vm_area_struct *vma);
 void remove_vma(struct vm_area_struct *vma);
 int vma_link(struct mm_struct *mm, struct vm_area_struct *vma);
+void vma_link_file_after(struct vm_area_struct *vma,
+			 struct vm_area_struct *after);
+void unlink_file_vma(struct vm_area_struct *vma);
 
 /*
  * One modification of the tree: vma takes [start, end) at pgoff; adjust (a
@@ -244,6 +247,8 @@ int anon_vma_fork(struct vm_area_struct *dst, struct vm_area_struct *src);
 /* src/mm/shmem.c: the page cache of a shmem file. */
 vm_fault_t shmem_fault(struct vm_fault *vmf);
 void shmem_truncate_pages(struct file *file);
+void shmem_punch_hole(struct file *file, unsigned long start,
+		      unsigned long nr);
 
 /* --- Speculative page faults (spf-srcu, seed 001) ------------------------ */
 

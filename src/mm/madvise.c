@@ -3,8 +3,10 @@
  * madvise(2) (the kernel's mm/madvise.c): advice that changes VMA flags
  * (NORMAL, RANDOM, SEQUENTIAL, DONTFORK, DOFORK) goes through the same
  * merge-or-split as mprotect and touches no page table; DONTNEED zaps the
- * pages of a range (and frees the PTE tables it empties), and WILLNEED (read-ahead, which mmsim has nothing to
- * read for) does nothing, neither touching the VMAs.
+ * pages of a range (and frees the PTE tables it empties); REMOVE punches a
+ * hole in the shmem file behind a shared mapping, in every mapping of it;
+ * WILLNEED (read-ahead, which mmsim has nothing to read for) does
+ * nothing.  The last three do not touch the VMAs.
  */
 #include <mmsim/strategy.h>
 
@@ -18,6 +20,7 @@ static bool madvise_behavior_valid(int behavior)
 	case MADV_SEQUENTIAL:
 	case MADV_WILLNEED:
 	case MADV_DONTNEED:
+	case MADV_REMOVE:
 	case MADV_DONTFORK:
 	case MADV_DOFORK:
 		return true;
@@ -29,7 +32,8 @@ static bool madvise_behavior_valid(int behavior)
 /* Which advice needs the mmap lock for writing (it changes VMAs). */
 static bool madvise_need_mmap_write(int behavior)
 {
-	return behavior != MADV_WILLNEED && behavior != MADV_DONTNEED;
+	return behavior != MADV_WILLNEED && behavior != MADV_DONTNEED &&
+	       behavior != MADV_REMOVE;
 }
 
 /* New flags of a VMA under behavior, or -errno. */
@@ -76,6 +80,42 @@ static int madvise_dontneed(struct vm_area_struct *vma, unsigned long start,
 }
 
 /*
+ * MADV_REMOVE on [start, end) of vma (madvise_remove): free the file's
+ * pages behind the range, in every VMA of every mm that maps them; the
+ * next access faults in zeros.  Only a shared mapping that may write its
+ * file: a private one gets -EACCES, an anonymous or locked one -EINVAL.
+ * The hole is punched without the mmap lock, as the kernel's
+ * vfs_fallocate() runs: the lock is dropped and taken again, so the walk
+ * must look the VMAs up afresh (*prev = NULL says so), and the file is
+ * pinned because the VMA may go meanwhile.
+ */
+static int madvise_remove(struct vm_area_struct *vma,
+			  struct vm_area_struct **prev, unsigned long start,
+			  unsigned long end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long pgoff;
+	struct file *file;
+
+	*prev = NULL;
+	if (vma->vm_flags & VM_LOCKED)
+		return -EINVAL;
+	file = vma->vm_file;
+	if (!file)
+		return -EINVAL;
+	if ((vma->vm_flags & (VM_SHARED | VM_MAYWRITE)) !=
+	    (VM_SHARED | VM_MAYWRITE))
+		return -EACCES;
+	pgoff = vma->vm_pgoff + ((start - vma->vm_start) >> PAGE_SHIFT);
+	get_file(file);
+	mmap_read_unlock(mm);
+	shmem_punch_hole(file, pgoff, (end - start) >> PAGE_SHIFT);
+	fput(file);
+	mmap_read_lock(mm);
+	return 0;
+}
+
+/*
  * Apply behavior to [start, end) inside vma (madvise_vma_behavior).  *prev
  * is the VMA before on entry, the one holding the range on return.
  */
@@ -93,6 +133,8 @@ static int madvise_vma_behavior(struct vm_area_struct *vma,
 		return 0;	/* read-ahead: no pages to read in mmsim */
 	case MADV_DONTNEED:
 		return madvise_dontneed(vma, start, end);
+	case MADV_REMOVE:
+		return madvise_remove(vma, prev, start, end);
 	}
 
 	new_flags = madvise_new_flags(vma, behavior);

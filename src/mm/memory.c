@@ -40,6 +40,7 @@
  * the PTE was flushed: zapping goes through an mmu_gather, a COW break
  * through ptep_clear_flush().
  */
+#include <limits.h>
 #include <mmsim/mutant.h>
 #include <mmsim/sched.h>
 #include <mmsim/strategy.h>
@@ -653,6 +654,22 @@ static void do_set_pte(struct vm_fault *vmf, struct page *page)
 }
 
 /*
+ * Is the page-cache page we are about to map still the file's?  A hole
+ * punched since we found it (shmem_punch_hole) took it out of the cache,
+ * cleared its mapping, and then zaps the range under each PTE lock: with
+ * the PTE lock held, either that zap is still to come and will clear our
+ * PTE, or it is done and we see the mapping cleared (the kernel checks
+ * folio->mapping under the folio lock).  A private COW copy is a new
+ * anonymous page made from it, which a hole punch leaves anyway.
+ */
+static bool page_still_cached(struct vm_fault *vmf, struct page *page)
+{
+	lockdep_assert_held(vmf->ptl);
+	return page == vmf->cow_page ||
+	       READ_ONCE(page->mapping) == vmf->vma->vm_file;
+}
+
+/*
  * Map the page a file fault prepared (finish_fault), if the PTE is still
  * none.  Returns 0, VM_FAULT_NOPAGE when someone else mapped it first (the
  * caller drops its page), or VM_FAULT_OOM.
@@ -678,7 +695,7 @@ static vm_fault_t finish_fault(struct vm_fault *vmf)
 		return VM_FAULT_RETRY;
 	if (!vmf->pte)
 		return VM_FAULT_NOPAGE;
-	if (likely(pte_none(ptep_get(vmf->pte)))) {
+	if (likely(pte_none(ptep_get(vmf->pte)) && page_still_cached(vmf, page))) {
 		do_set_pte(vmf, page);
 		ret = 0;
 	} else {
@@ -1002,6 +1019,23 @@ static bool zap_may_reclaim_pt(unsigned long addr, unsigned long end,
 }
 
 /*
+ * Does this zap clear ptent (should_zap_folio)?  A zap of a file's pages
+ * (unmap_mapping_range) leaves a private COW copy, an anonymous page,
+ * unless asked for even_cows: a hole punched in the file does not take
+ * what a private mapping made its own.  Every other zap clears all.
+ */
+static bool zap_pte_wanted(struct vm_area_struct *vma, unsigned long addr,
+			   pte_t ptent, const struct zap_details *details)
+{
+	struct page *page;
+
+	if (!details || !details->zap_mapping || details->even_cows)
+		return true;
+	page = vm_normal_page(vma, addr, ptent);
+	return !page || !PageAnon(page);
+}
+
+/*
  * One pass over [addr, end), all in the table *pmd points to, under its
  * lock: each cleared PTE is noted for the TLB flush, each page it mapped
  * is uncounted and queued in the gather, to be freed after the flush.
@@ -1019,6 +1053,7 @@ static bool zap_may_reclaim_pt(unsigned long addr, unsigned long end,
 static unsigned long zap_pte_pass(struct mmu_gather *tlb,
 				  struct vm_area_struct *vma, pmd_t *pmd,
 				  unsigned long addr, unsigned long end,
+				  const struct zap_details *details,
 				  bool *reclaim, bool *cleared, pmd_t *pmdval,
 				  bool *gone)
 {
@@ -1038,6 +1073,8 @@ static unsigned long zap_pte_pass(struct mmu_gather *tlb,
 		struct page *page;
 
 		if (pte_none(ptent))
+			continue;
+		if (!zap_pte_wanted(vma, addr, ptent, details))
 			continue;
 		mmsim_sched_point(SCHED_PTE, pte);
 		/* The value cleared, with the A/D bits the MMU may have set. */
@@ -1098,7 +1135,7 @@ static void zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 	pmd_t pmdval;
 
 	while (addr != end && !gone)
-		addr = zap_pte_pass(tlb, vma, pmd, addr, end, &direct,
+		addr = zap_pte_pass(tlb, vma, pmd, addr, end, details, &direct,
 				    &cleared, &pmdval, &gone);
 	if (!may_reclaim || gone)
 		return;
@@ -1154,6 +1191,23 @@ static void zap_p4d_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 }
 
 /*
+ * Is this zap unmap_mapping_range()'s, which holds the file's i_mmap_rwsem
+ * (that keeps vma in place) and no mmap lock?
+ */
+static bool zap_holds_i_mmap(struct vm_area_struct *vma)
+{
+	return vma->vm_file &&
+	       mmsim_lock_held_by_me(&vma->vm_file->f_mapping.i_mmap_rwsem);
+}
+
+/* A zap holds the mmap lock, or is unmap_mapping_range()'s. */
+static void zap_assert_locked(struct vm_area_struct *vma)
+{
+	if (!zap_holds_i_mmap(vma))
+		mmap_assert_locked(vma->vm_mm);
+}
+
+/*
  * Does a zap of vma write its vm_sequence (seed 001 patch 04), so that a
  * speculative fault that validated the VMA before sees it changing while
  * its PTEs go?  A seqcount takes one writer at a time, so we write it
@@ -1167,13 +1221,20 @@ static void zap_p4d_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
  * racing with MADV_DONTNEED does, and a PTE table it reclaims is unlinked
  * under that lock too, which a speculative fault notices by comparing
  * the PMD before and after taking it (spf_pte_trylock).
+ *
+ * unmap_mapping_range() writes it as the series did (the zap of a file's
+ * VMA under i_mmap_rwsem, with no mmap lock: races.md race 2 is about
+ * that section).  Speculative faults give up on file VMAs, so it is not
+ * needed for them; it makes two writers possible, the mmap-lock holder
+ * and this one (or two of these), which vm_write_begin() allows.
  */
 static bool zap_writes_vm_sequence(struct vm_area_struct *vma)
 {
 	if (mmsim_mutant_is(MUTANT_NO_SEQ_UNMAP))
 		return false;
 	return RB_EMPTY_NODE(&vma->vm_rb) ||
-	       rwsem_is_write_locked_by_me(&vma->vm_mm->mmap_lock);
+	       rwsem_is_write_locked_by_me(&vma->vm_mm->mmap_lock) ||
+	       zap_holds_i_mmap(vma);
 }
 
 /* unmap_page_range() with details (NULL: clear the PTEs, nothing more). */
@@ -1187,7 +1248,7 @@ static void __unmap_page_range(struct mmu_gather *tlb,
 	pgd_t *pgd;
 	unsigned long next;
 
-	mmap_assert_locked(mm);
+	zap_assert_locked(vma);
 	VM_BUG_ON(addr >= end || addr < vma->vm_start || end > vma->vm_end);
 	if (seq)
 		vm_write_begin(vma);
@@ -1252,7 +1313,7 @@ void zap_page_range_single_details(struct vm_area_struct *vma,
 	unsigned long end = address + size;
 	struct mmu_gather tlb;
 
-	mmap_assert_locked(vma->vm_mm);
+	zap_assert_locked(vma);
 	if (end < address)	/* wrapped: nothing sensible to zap */
 		return;
 	tlb_gather_mmu(&tlb, vma->vm_mm);
@@ -1265,6 +1326,68 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long address,
 			   unsigned long size)
 {
 	zap_page_range_single_details(vma, address, size, NULL);
+}
+
+/* --- unmap_mapping_range ------------------------------------------------------------ */
+
+/*
+ * Zap the pages of [first, last] of the file in every VMA that maps some
+ * of them (unmap_mapping_range_tree).  The VMAs may be of any mm; we hold
+ * none of their mmap locks, only i_mmap_rwsem, which keeps each VMA on the
+ * list, at its place, with its tables (munmap unlinks a VMA from i_mmap
+ * before it frees them, and __vma_adjust changes a range under the lock
+ * held for writing).  Each zap writes the VMA's vm_sequence, after our
+ * i_mmap_rwsem: the order __vma_adjust() must keep too (race 2).
+ */
+static void unmap_mapping_range_list(struct address_space *mapping,
+				     unsigned long first, unsigned long last,
+				     const struct zap_details *details)
+{
+	struct vm_area_struct *vma;
+
+	lockdep_assert_held(&mapping->i_mmap_rwsem);
+	list_for_each_entry(vma, &mapping->i_mmap, shared) {
+		unsigned long vba = vma->vm_pgoff;
+		unsigned long vea = vba + vma_pages(vma) - 1;
+		unsigned long zba = max(first, vba), zea = min(last, vea);
+
+		if (zba > zea)
+			continue;
+		zap_page_range_single_details(vma,
+			vma->vm_start + ((zba - vba) << PAGE_SHIFT),
+			(zea - zba + 1) << PAGE_SHIFT, details);
+	}
+}
+
+void unmap_mapping_pages(struct address_space *mapping, unsigned long start,
+			 unsigned long nr, bool even_cows)
+{
+	struct zap_details details = {
+		.zap_mapping = mapping, .even_cows = even_cows,
+	};
+	unsigned long last = start + nr - 1;
+
+	if (last < start)	/* nr 0, or past the largest index */
+		last = ULONG_MAX;
+	down_read(&mapping->i_mmap_rwsem);
+	if (!list_empty(&mapping->i_mmap))
+		unmap_mapping_range_list(mapping, start, last, &details);
+	up_read(&mapping->i_mmap_rwsem);
+}
+
+/*
+ * Bytes to pages as the kernel rounds them: the first page that holds
+ * holebegin, and enough pages to cover holelen from there.
+ */
+void unmap_mapping_range(struct address_space *mapping,
+			 unsigned long holebegin, unsigned long holelen,
+			 int even_cows)
+{
+	unsigned long hba = holebegin >> PAGE_SHIFT;
+	unsigned long hlen = (holelen >> PAGE_SHIFT) +
+			     !!(holelen & ~PAGE_MASK);
+
+	unmap_mapping_pages(mapping, hba, hlen, even_cows);
 }
 
 /* --- fork ---------------------------------------------------------------------------- */

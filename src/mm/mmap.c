@@ -317,7 +317,7 @@ static struct vm_area_struct *mmap_new_vma(struct mm_struct *mm,
 		if (*errp)
 			goto out_free;
 	}
-	vm_write_begin(vma);
+	vma_start_write(vma);
 	*errp = vma_link(mm, vma);
 	if (*errp)
 		goto out_end;
@@ -325,7 +325,7 @@ static struct vm_area_struct *mmap_new_vma(struct mm_struct *mm,
 
 out_end:
 	/* Never linked: nobody saw it, it goes at once. */
-	vm_write_end(vma);
+	vma_end_write(vma);
 	if (vma->vm_file)
 		fput(vma->vm_file);
 out_free:
@@ -400,7 +400,7 @@ static unsigned long mmap_region(struct mm_struct *mm, struct file *file,
 		}
 	}
 	if (new_vma)
-		vm_write_end(vma);
+		vma_end_write(vma);
 	return addr;
 
 unacct_new:

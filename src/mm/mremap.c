@@ -242,9 +242,9 @@ static void move_sections_begin(struct vma_remap_struct *vrm,
 	vrm->defer_idx = vma_free_defer_begin(vrm->mm);
 	vrm->held_vma = vma;
 	vrm->held_new_vma = new_vma != vma ? new_vma : NULL;
-	vm_write_begin(vma);
+	vma_start_write(vma);
 	if (vrm->held_new_vma)
-		vm_write_begin(new_vma);
+		vma_start_write(new_vma);
 }
 
 static void move_sections_end(struct vma_remap_struct *vrm)
@@ -257,8 +257,8 @@ static void move_sections_end(struct vma_remap_struct *vrm)
 	 */
 	if (vrm->mm->strategy->vma_write_end) {
 		if (vrm->held_new_vma)
-			vm_write_end(vrm->held_new_vma);
-		vm_write_end(vrm->held_vma);
+			vma_end_write(vrm->held_new_vma);
+		vma_end_write(vrm->held_vma);
 	}
 	vma_free_defer_end(vrm->mm, vrm->defer_idx);
 	vrm->held_vma = vrm->held_new_vma = NULL;
@@ -327,14 +327,27 @@ static void move_ptes(struct vm_area_struct *vma, pmd_t *old_pmd,
 		      pmd_t *new_pmd, unsigned long new_addr)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	struct address_space *mapping = NULL;
 	unsigned long start = old_addr;
 	spinlock_t *old_ptl, *new_ptl;
 	pte_t *old_pte, *new_pte;
 	bool force_flush = false;
 
+	/*
+	 * take_rmap_locks(): unmap_mapping_range() walks the file's VMAs
+	 * one after the other, and must not zap the destination before the
+	 * PTE arrives and the source after it left.  The kernel skips this
+	 * when its pgoff-ordered interval tree visits the source first;
+	 * mmsim's i_mmap list has no such order, so a file VMA always
+	 * takes it.
+	 */
+	if (vma->vm_file) {
+		mapping = &vma->vm_file->f_mapping;
+		down_write(&mapping->i_mmap_rwsem);
+	}
 	old_pte = pte_offset_map_lock(mm, old_pmd, old_addr, &old_ptl);
 	if (!old_pte)
-		return;		/* no table any more: nothing to move */
+		goto out;	/* no table any more: nothing to move */
 	new_pte = pte_offset_map(new_pmd, new_addr);
 	new_ptl = pte_lockptr(mm, pmdp_get(new_pmd));
 	if (new_ptl != old_ptl)
@@ -361,6 +374,9 @@ static void move_ptes(struct vm_area_struct *vma, pmd_t *old_pmd,
 		spin_unlock(new_ptl);
 	pte_unmap(new_pte - 1);
 	pte_unmap_unlock(old_pte - 1, old_ptl);
+out:
+	if (mapping)
+		up_write(&mapping->i_mmap_rwsem);
 }
 
 /*
@@ -447,8 +463,9 @@ static int copy_vma_and_data(struct vma_remap_struct *vrm,
 	 * when the copy merged into an unfaulted source.
 	 *
 	 * need_rmap_locks orders the move against rmap walkers in the
-	 * kernel; mmsim has none (no reclaim, no migration), and a fault on
-	 * either range waits on the PTE locks that move_ptes() holds.
+	 * kernel; mmsim's one walker is unmap_mapping_range(), against which
+	 * move_ptes() always takes i_mmap_rwsem, and a fault on either
+	 * range waits on the PTE locks that move_ptes() holds.
 	 */
 	move_sections_begin(vrm, vma, new_vma);
 	moved_len = move_page_tables(vma, vrm->addr, new_vma, vrm->new_addr,

@@ -637,6 +637,7 @@ void free_pgd_range(struct mmu_gather *tlb, unsigned long addr,
  * removed VMAs nothing stays, so each VMA's range is bounded by floor
  * below and by the next removed VMA's start above: the table they share
  * goes with the later one.  VMAs less than a PMD apart are walked as one.
+ * Each VMA leaves its file's i_mmap first, as in the kernel.
  */
 void free_pgtables(struct mmu_gather *tlb, struct vm_area_struct *vma,
 		   unsigned long floor, unsigned long ceiling)
@@ -645,9 +646,12 @@ void free_pgtables(struct mmu_gather *tlb, struct vm_area_struct *vma,
 		struct vm_area_struct *next = vma->vm_next;
 		unsigned long addr = vma->vm_start;
 
+		/* unmap_mapping_range() must not walk the tables from now. */
+		unlink_file_vma(vma);
 		while (next && next->vm_start <= vma->vm_end + PMD_SIZE) {
 			vma = next;
 			next = vma->vm_next;
+			unlink_file_vma(vma);
 		}
 		free_pgd_range(tlb, addr, vma->vm_end, floor,
 			       next ? next->vm_start : ceiling);

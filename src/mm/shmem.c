@@ -57,6 +57,7 @@ struct file *shmem_file_setup(const char *name, unsigned long size)
 	}
 	file->f_mapping.nr_slots = nr_slots;
 	__init_rwsem(&file->f_mapping.i_mmap_rwsem, "i_mmap_rwsem");
+	INIT_LIST_HEAD(&file->f_mapping.i_mmap);
 	__spin_lock_init(&file->f_mapping.i_pages_lock, "i_pages_lock");
 	atomic_init(&file->f_count, 1);
 	file->f_mode = FMODE_READ | FMODE_WRITE;
@@ -103,10 +104,48 @@ void shmem_truncate_pages(struct file *file)
 void fput(struct file *file)
 {
 	if (atomic_fetch_sub(&file->f_count, 1) == 1) {
+		/* Every VMA holds a reference: none can be on i_mmap. */
+		WARN_ON(!list_empty(&file->f_mapping.i_mmap));
 		shmem_truncate_pages(file);
 		atomic_fetch_sub(&shmem_file_count, 1);
 		free(file);
 	}
+}
+
+/*
+ * Punch a hole of nr pages from index start in the file (shmem_fallocate
+ * with FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, whole pages: what
+ * MADV_REMOVE asks).  The size stays; the next access of the hole faults
+ * in a new zero page.  As truncate_pagecache_range(): unmap the range from
+ * every VMA of the file, take the pages out of the cache, and unmap again
+ * for a fault that mapped one in between: such a fault had the page
+ * before it left the cache; one that takes the PTE lock after our second
+ * zap sees the page's mapping cleared and gives up (finish_fault).  A
+ * private VMA's COW copies stay (even_cows off).
+ */
+void shmem_punch_hole(struct file *file, unsigned long start,
+		      unsigned long nr)
+{
+	struct address_space *mapping = &file->f_mapping;
+	unsigned long index, end;
+
+	if (start >= mapping->nr_slots)
+		return;
+	end = min(start + nr, mapping->nr_slots);
+	unmap_mapping_pages(mapping, start, end - start, false);
+	for (index = start; index < end; index++) {
+		struct page *page;
+
+		spin_lock(&mapping->i_pages_lock);
+		page = mapping->i_pages[index];
+		mapping->i_pages[index] = NULL;
+		if (page)
+			WRITE_ONCE(page->mapping, NULL);
+		spin_unlock(&mapping->i_pages_lock);
+		if (page)
+			put_page(page);		/* the cache's reference */
+	}
+	unmap_mapping_pages(mapping, start, end - start, false);
 }
 
 /*

@@ -19,6 +19,7 @@
  * the strategy (vma_free: after an SRCU grace period for spf-srcu), as a
  * fault may still be looking at it; one that never was is freed at once.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,9 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 		return NULL;
 	vma->vm_mm = mm;
 	INIT_LIST_HEAD(&vma->anon_vma_chain);
+	INIT_LIST_HEAD(&vma->shared);
 	RB_CLEAR_NODE(&vma->vm_rb);
+	__spin_lock_init(&vma->vm_sequence_lock, "vm_sequence_lock");
 	return vma;
 }
 
@@ -54,12 +57,19 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 
 	if (!new)
 		return NULL;
-	*new = *orig;
+	/*
+	 * Not the write-section fields (from vm_sequence on): another
+	 * writer may be changing them (unmap_mapping_range).
+	 */
+	memcpy(new, orig, offsetof(struct vm_area_struct, vm_sequence));
 	INIT_LIST_HEAD(&new->anon_vma_chain);
+	INIT_LIST_HEAD(&new->shared);
 	RB_CLEAR_NODE(&new->vm_rb);
 	new->vm_next = new->vm_prev = NULL;
 	seqcount_init(&new->vm_sequence);
 	new->vm_write_nest = 0;
+	__spin_lock_init(&new->vm_sequence_lock, "vm_sequence_lock");
+	memset(&new->vm_rcu, 0, sizeof(new->vm_rcu));
 	return new;
 }
 
@@ -85,43 +95,13 @@ void remove_vma(struct vm_area_struct *vma)
 	if (vma->vm_ops && vma->vm_ops->close)
 		vma->vm_ops->close(vma);
 	unlink_anon_vmas(vma);
+	/* free_pgtables() took it off i_mmap; the VMA must not stay there. */
+	if (WARN_ON(!list_empty(&vma->shared)))
+		unlink_file_vma(vma);
 	vma->vm_mm->strategy->vma_free(vma);
 }
 
-/*
- * Insert a new VMA into the tree and the list.  Returns -ENOMEM if the range
- * overlaps an existing VMA.
- */
-int vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
-{
-	struct vm_area_struct *prev;
-	struct rb_node **rb_link, *rb_parent;
-
-	mmap_assert_write_locked(mm);
-	if (find_vma_links(mm, vma->vm_start, vma->vm_end, &prev, &rb_link,
-			   &rb_parent))
-		return -ENOMEM;
-	__vma_link_list(mm, vma, prev);
-	__vma_link_rb(mm, vma, rb_link, rb_parent);
-	mm->map_count++;
-	return 0;
-}
-
-/*
- * An anon_vma moves with the pages when gone is swallowed by vma.  gone
- * was in the tree, and a fault may still hold it: its write section ends
- * (a fault that sampled it sees the change, one that samples it now finds
- * its node cleared) and it is freed through the strategy, with its file.
- */
-static void vma_remove_merged(struct mm_struct *mm, struct vm_area_struct *vma,
-			      struct vm_area_struct *gone)
-{
-	if (gone->anon_vma)
-		anon_vma_merge(vma, gone);
-	mm->map_count--;
-	vm_write_end(gone);
-	mm->strategy->vma_free(gone);
-}
+/* --- the VMAs of a file (i_mmap) ------------------------------------------ */
 
 /* The file mapping lock of a VMA (i_mmap_lock_write), if it maps a file. */
 static struct address_space *vma_i_mmap_lock_write(struct vm_area_struct *vma)
@@ -141,6 +121,105 @@ static void i_mmap_unlock_write(struct address_space *mapping)
 }
 
 /*
+ * Put vma on its file's i_mmap (__vma_link_file): right after the VMA it
+ * was made from (after), or at the end.  i_mmap_rwsem is held for writing.
+ */
+static void __vma_link_file(struct vm_area_struct *vma,
+			    struct vm_area_struct *after)
+{
+	struct address_space *mapping = &vma->vm_file->f_mapping;
+
+	lockdep_assert_held(&mapping->i_mmap_rwsem);
+	VM_BUG_ON(!list_empty(&vma->shared));
+	if (after)
+		list_add(&vma->shared, &after->shared);
+	else
+		list_add_tail(&vma->shared, &mapping->i_mmap);
+}
+
+/* fork: the child's copy of a VMA of a file goes right after the parent's. */
+void vma_link_file_after(struct vm_area_struct *vma,
+			 struct vm_area_struct *after)
+{
+	struct address_space *mapping = vma_i_mmap_lock_write(vma);
+
+	if (mapping)
+		__vma_link_file(vma, after);
+	i_mmap_unlock_write(mapping);
+}
+
+/*
+ * Take vma off its file's i_mmap (unlink_file_vma), before its page
+ * tables are freed: unmap_mapping_range() must not walk them after that.
+ */
+void unlink_file_vma(struct vm_area_struct *vma)
+{
+	struct address_space *mapping;
+
+	if (!vma->vm_file || list_empty(&vma->shared))
+		return;
+	mapping = vma_i_mmap_lock_write(vma);
+	list_del_init(&vma->shared);
+	i_mmap_unlock_write(mapping);
+}
+
+/* Insert vma into the tree and the list; -ENOMEM if it overlaps a VMA. */
+static int __vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	struct vm_area_struct *prev;
+	struct rb_node **rb_link, *rb_parent;
+
+	mmap_assert_write_locked(mm);
+	if (find_vma_links(mm, vma->vm_start, vma->vm_end, &prev, &rb_link,
+			   &rb_parent))
+		return -ENOMEM;
+	__vma_link_list(mm, vma, prev);
+	__vma_link_rb(mm, vma, rb_link, rb_parent);
+	mm->map_count++;
+	return 0;
+}
+
+/*
+ * Insert a new VMA into the tree and the list, and on its file's i_mmap.
+ * Returns -ENOMEM if the range overlaps an existing VMA.
+ */
+int vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	struct address_space *mapping = vma_i_mmap_lock_write(vma);
+	int err = __vma_link(mm, vma);
+
+	if (!err && mapping)
+		__vma_link_file(vma, NULL);
+	i_mmap_unlock_write(mapping);
+	return err;
+}
+
+/*
+ * An anon_vma moves with the pages when gone is swallowed by vma.  gone
+ * was in the tree, and a fault may still hold it: its write section ends
+ * (a fault that sampled it sees the change, one that samples it now finds
+ * its node cleared) and it is freed through the strategy, with its file.
+ */
+static void vma_remove_merged(struct mm_struct *mm, struct vm_area_struct *vma,
+			      struct vm_area_struct *gone)
+{
+	if (gone->anon_vma)
+		anon_vma_merge(vma, gone);
+	mm->map_count--;
+	vm_write_end(gone);
+	mm->strategy->vma_free(gone);
+}
+
+/* Out of the tree, and off the file's i_mmap (its lock is held). */
+static void __vma_unlink_shared(struct mm_struct *mm,
+				struct vm_area_struct *vma)
+{
+	__vma_unlink(mm, vma);
+	if (vma->vm_file)
+		list_del_init(&vma->shared);
+}
+
+/*
  * Open the write sections of every VMA whose range va changes; insert is
  * complete before it is linked and needs none.
  */
@@ -148,11 +227,11 @@ static void vma_adjust_write_begin(struct vma_adjust *va)
 {
 	vm_write_begin(va->vma);
 	if (va->adjust)
-		vm_write_begin(va->adjust);
+		vm_write_begin_nested(va->adjust, SINGLE_DEPTH_NESTING);
 	if (va->remove)
-		vm_write_begin(va->remove);
+		vm_write_begin_nested(va->remove, SINGLE_DEPTH_NESTING);
 	if (va->remove2)
-		vm_write_begin(va->remove2);
+		vm_write_begin_nested(va->remove2, SINGLE_DEPTH_NESTING);
 }
 
 /*
@@ -182,9 +261,9 @@ void __vma_adjust(struct mm_struct *mm, struct vma_adjust *va)
 		vma_adjust_write_begin(va);
 
 	if (va->remove)
-		__vma_unlink(mm, va->remove);
+		__vma_unlink_shared(mm, va->remove);
 	if (va->remove2)
-		__vma_unlink(mm, va->remove2);
+		__vma_unlink_shared(mm, va->remove2);
 
 	WRITE_ONCE(vma->vm_start, va->start);
 	WRITE_ONCE(vma->vm_end, va->end);
@@ -207,7 +286,9 @@ void __vma_adjust(struct mm_struct *mm, struct vma_adjust *va)
 	}
 	if (va->insert) {
 		/* Cannot fail: the range was vma's a moment ago. */
-		BUG_ON(vma_link(mm, va->insert));
+		BUG_ON(__vma_link(mm, va->insert));
+		if (mapping)
+			__vma_link_file(va->insert, vma);
 	}
 	vma_update_highest(mm);
 	i_mmap_unlock_write(mapping);

@@ -32,34 +32,50 @@
 DEFINE_SRCU(vma_srcu);
 
 /*
- * A seqcount needs its writers serialised.  Changes of a VMA hold the mmap
- * lock for writing.  One writer holds only the read lock: munmap zaps the
- * pages of the VMAs it took out of the tree after downgrading the lock,
- * as the kernel does since 4.20 (the series, on 4.12, zapped under the
- * write lock); nobody else can reach a VMA out of the tree to write it.
- * unmap_page_range() brackets its zap only in these two cases.
+ * Writers of vm_sequence.  Changes of a VMA hold the mmap lock for
+ * writing.  Two writers hold less: munmap zaps the pages of the VMAs it
+ * took out of the tree after downgrading to the read lock, as the kernel
+ * does since 4.20 (the series, on 4.12, zapped under the write lock); and
+ * unmap_mapping_range() zaps the VMAs of a file holding only the file's
+ * i_mmap_rwsem, as in the series (and races.md race 2).  The last may run
+ * beside any other writer, and beside itself.
  *
- * Sections nest (vm_write_nest; the series' seqcount did not): only the
- * outermost pair moves the count.  mremap's move_vma keeps the source's
- * section open until munmap has taken it out of the tree, and that munmap
- * begins and ends its own sections on the same VMA (split, zap).
+ * So sections nest and may overlap (vm_write_nest; the series' seqcount
+ * did neither, and two of its writers at once could lose an increment):
+ * the count turns odd when the first section opens and even when the
+ * last one closes, both under vm_sequence_lock, so it is odd while any
+ * writer is inside.  mremap's move_vma keeps the source's section open
+ * until munmap has taken it out of the tree, and that munmap opens and
+ * closes its own sections on the same VMA (split, zap).
  */
-static void spf_vma_write_begin(struct vm_area_struct *vma)
+static void spf_assert_may_write(struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = vma->vm_mm;
 
+	if (vma->vm_file &&
+	    mmsim_lock_held_by_me(&vma->vm_file->f_mapping.i_mmap_rwsem))
+		return;
 	mmap_assert_locked(mm);
 	VM_BUG_ON(!rwsem_is_write_locked_by_me(&mm->mmap_lock) &&
 		  !RB_EMPTY_NODE(&vma->vm_rb));
+}
+
+static void spf_vma_write_begin(struct vm_area_struct *vma)
+{
+	spf_assert_may_write(vma);
+	spin_lock(&vma->vm_sequence_lock);
 	if (vma->vm_write_nest++ == 0)
 		raw_write_seqcount_begin(&vma->vm_sequence);
+	spin_unlock(&vma->vm_sequence_lock);
 }
 
 static void spf_vma_write_end(struct vm_area_struct *vma)
 {
+	spin_lock(&vma->vm_sequence_lock);
 	VM_BUG_ON(vma->vm_write_nest == 0);
 	if (--vma->vm_write_nest == 0)
 		raw_write_seqcount_end(&vma->vm_sequence);
+	spin_unlock(&vma->vm_sequence_lock);
 }
 
 /* A writer keeps VMAs it unmaps until it is done with them. */
