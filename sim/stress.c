@@ -1000,8 +1000,10 @@ static void chaos_loop(struct stress_cpu *c)
 			spf_mutate(c);
 		else if (r < 50)
 			scratch_race(c);
-		else if (r < 92)
+		else if (r < 89)
 			scratch_op(c);
+		else if (r < 92)
+			shmem_op(c);
 		else
 			fork_op(c);
 	}

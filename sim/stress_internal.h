@@ -65,6 +65,7 @@ struct stress_cpu {
 	struct region *region;		/* held (workers) */
 	unsigned int burst;
 	uint32_t forks;
+	uint32_t shmem_gen;		/* lives of this CPU's shmem region */
 	struct spf_writer *spf;		/* workers, with SPF regions */
 	struct stress_stats st;
 	unsigned char page[PAGE_SIZE];
@@ -110,6 +111,9 @@ static inline bool stopping(struct stress_cpu *c)
 {
 	return atomic_load_explicit(&c->s->stop, memory_order_relaxed);
 }
+
+/* sim/stress_shmem.c */
+void shmem_op(struct stress_cpu *c);
 
 /* sim/stress_spf.c */
 int stress_spf_setup(struct stress *s);

@@ -69,6 +69,125 @@ static void check_anon_vma(struct validate_state *st,
 		report(st, "shared vma %lx has an anon_vma", vma->vm_start);
 }
 
+/* --- the VMAs of a file (i_mmap) ----------------------------------------- */
+
+static int cmp_file_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(struct file *const *)a;
+	uintptr_t y = (uintptr_t)*(struct file *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Is vma on mapping's i_mmap?  i_mmap_rwsem is held. */
+static bool on_i_mmap(struct address_space *mapping,
+		      struct vm_area_struct *vma)
+{
+	struct vm_area_struct *v;
+
+	lockdep_assert_held(&mapping->i_mmap_rwsem);
+	list_for_each_entry(v, &mapping->i_mmap, shared)
+		if (v == vma)
+			return true;
+	return false;
+}
+
+/*
+ * The VMAs of mm on file's i_mmap: each must be one of mm's VMAs, mapping
+ * that file.  Returns how many there are.  Only mm's own entries are
+ * looked at closely: the others belong to mms whose locks we do not hold
+ * (their vm_mm and vm_file do not change while they are listed).  We hold
+ * mm's mmap lock; i_mmap_rwsem (taken here) nests inside it.
+ */
+static int check_i_mmap_of(struct validate_state *st, struct mm_struct *mm,
+			   struct file *file)
+{
+	struct address_space *mapping = &file->f_mapping;
+	struct vm_area_struct *v, *found;
+	int n = 0;
+
+	down_read(&mapping->i_mmap_rwsem);
+	list_for_each_entry(v, &mapping->i_mmap, shared) {
+		if (v->vm_mm != mm)
+			continue;
+		n++;
+		if (v->vm_file != file)
+			report(st, "vma %lx-%lx is on the i_mmap of file %p, "
+			       "maps file %p", v->vm_start, v->vm_end,
+			       (void *)file, (void *)v->vm_file);
+		found = find_vma(mm, v->vm_start);
+		if (found != v)
+			report(st, "file %p: i_mmap holds vma %p (%lx-%lx), "
+			       "which is not in the mm", (void *)file, (void *)v,
+			       v->vm_start, v->vm_end);
+	}
+	up_read(&mapping->i_mmap_rwsem);
+	return n;
+}
+
+/* Name every file VMA of mm missing from its file's i_mmap (slow path). */
+static void report_missing_from_i_mmap(struct validate_state *st,
+				       struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	struct address_space *mapping;
+
+	for (vma = mm->mmap; vma; vma = vma->vm_next) {
+		if (!vma->vm_file)
+			continue;
+		mapping = &vma->vm_file->f_mapping;
+		down_read(&mapping->i_mmap_rwsem);
+		if (!on_i_mmap(mapping, vma))
+			report(st, "vma %lx-%lx is not on its file's i_mmap",
+			       vma->vm_start, vma->vm_end);
+		up_read(&mapping->i_mmap_rwsem);
+	}
+}
+
+/*
+ * Every VMA of mm that maps a file is on that file's i_mmap, and mm has no
+ * other entry there (vma_link / __vma_adjust / dup_mmap link them,
+ * free_pgtables and a merge unlink them).  Each file's list is walked once:
+ * its entries of mm, all VMAs of mm mapping it, add up to the VMAs of mm
+ * with a file; a list_head is on one list at most, so equal counts mean
+ * each is on its own file's list.  A stale entry of a freed VMA cannot be
+ * seen cheaply (ASan does).  The caller holds mm's mmap lock.
+ */
+static void check_i_mmap(struct validate_state *st, struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	struct file **files;
+	int nr_file_vmas = 0, listed = 0, nr = 0, i;
+
+	for (vma = mm->mmap; vma; vma = vma->vm_next) {
+		if (vma->vm_file)
+			nr_file_vmas++;
+		else if (!list_empty(&vma->shared))
+			report(st, "vma %lx-%lx without a file is on an i_mmap",
+			       vma->vm_start, vma->vm_end);
+	}
+	if (!nr_file_vmas)
+		return;
+	files = calloc(nr_file_vmas, sizeof(*files));
+	if (!files) {
+		report_missing_from_i_mmap(st, mm);
+		return;
+	}
+	for (vma = mm->mmap; vma && nr < nr_file_vmas; vma = vma->vm_next)
+		if (vma->vm_file)
+			files[nr++] = vma->vm_file;
+	qsort(files, nr, sizeof(*files), cmp_file_ptr);
+	for (i = 0; i < nr; i++)
+		if (!i || files[i] != files[i - 1])
+			listed += check_i_mmap_of(st, mm, files[i]);
+	free(files);
+	if (listed != nr_file_vmas) {
+		report(st, "%d VMAs map files, their files' i_mmap list %d",
+		       nr_file_vmas, listed);
+		report_missing_from_i_mmap(st, mm);
+	}
+}
+
 /* Statistics as vm_stat_account() keeps them, recounted. */
 struct vm_counts {
 	unsigned long total, locked, data, exec, stack;
@@ -543,6 +662,7 @@ int validate_mm_verbose(struct mm_struct *mm, FILE *out)
 		report(&st, "mm_seq is odd: a tree write section was left open");
 	check_list(&st, mm);
 	check_gaps(&st, mm->mm_rb.rb_node);
+	check_i_mmap(&st, mm);
 	check_page_tables(&st, mm, NULL);
 	return st.bugs;
 }
