@@ -27,6 +27,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -563,6 +564,41 @@ static inline int small_ram_teardown(void **state)
 	ret = mm_teardown(state);
 	mem_init(64UL << 20, 0);
 	return ret;
+}
+
+/* --- running something on another simulated CPU --------------------------- */
+
+struct remote_call {
+	void (*fn)(void *arg);
+	void *arg;
+	atomic_int done;
+};
+
+static inline void *remote_thread(void *p)
+{
+	struct remote_call *rc = p;
+
+	rc->fn(rc->arg);
+	mmsim_switch_mm(NULL);
+	atomic_store(&rc->done, 1);
+	return NULL;
+}
+
+/*
+ * Run fn(arg) on a new thread (a CPU of its own) and wait for it.  The
+ * wait is a wait loop of the machine: with our interrupts enabled it
+ * takes the IPIs fn may send us.  With them disabled (in the SPF window)
+ * fn must send none, as a real CPU waiting there would deadlock.
+ */
+static inline void run_on_other_cpu(void (*fn)(void *), void *arg)
+{
+	struct remote_call rc = { .fn = fn, .arg = arg };
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, remote_thread, &rc), 0);
+	while (!atomic_load(&rc.done))
+		mmsim_cpu_relax();
+	pthread_join(t, NULL);
 }
 
 #endif /* MMSIM_TESTS_UNIT_HELPERS_H */

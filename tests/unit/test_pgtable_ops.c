@@ -655,36 +655,6 @@ static void pt_reclaim_checks_every_entry(void **state)
 
 /* --- a classic fault racing with the reclaim -------------------------------- */
 
-struct other_cpu {
-	void (*fn)(void *arg);
-	void *arg;
-	atomic_int done;
-};
-
-static void *other_cpu_thread(void *p)
-{
-	struct other_cpu *oc = p;
-
-	oc->fn(oc->arg);
-	atomic_store(&oc->done, 1);
-	return NULL;
-}
-
-/*
- * Run fn(arg) on a thread of its own (another simulated CPU) and wait
- * for it with interrupts on, taking the shootdown IPIs it sends us.
- */
-static void run_on_other_cpu(void (*fn)(void *), void *arg)
-{
-	struct other_cpu oc = { .fn = fn, .arg = arg };
-	pthread_t t;
-
-	assert_int_equal(pthread_create(&t, NULL, other_cpu_thread, &oc), 0);
-	while (!atomic_load(&oc.done))
-		mmsim_cpu_relax();
-	pthread_join(t, NULL);
-}
-
 static struct mm_struct *race_mm;
 static __thread bool race_thread;
 static atomic_int race_fired;

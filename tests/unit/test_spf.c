@@ -138,41 +138,6 @@ static struct page *page_of(struct mm_struct *mm, unsigned long addr)
 	return pte_page(pte);
 }
 
-/* --- running something on another simulated CPU --------------------------- */
-
-struct remote_call {
-	void (*fn)(void *arg);
-	void *arg;
-	atomic_int done;
-};
-
-static void *remote_thread(void *p)
-{
-	struct remote_call *rc = p;
-
-	rc->fn(rc->arg);
-	mmsim_switch_mm(NULL);
-	atomic_store(&rc->done, 1);
-	return NULL;
-}
-
-/*
- * Run fn(arg) on a new thread (a CPU of its own) and wait for it.  The
- * wait is a wait loop of the machine: with our interrupts enabled it
- * takes the IPIs fn may send us.  With them disabled (in the SPF window)
- * fn must send none, as a real CPU waiting there would deadlock.
- */
-static void run_on_other_cpu(void (*fn)(void *), void *arg)
-{
-	struct remote_call rc = { .fn = fn, .arg = arg };
-	pthread_t t;
-
-	assert_int_equal(pthread_create(&t, NULL, remote_thread, &rc), 0);
-	while (!atomic_load(&rc.done))
-		mmsim_cpu_relax();
-	pthread_join(t, NULL);
-}
-
 /*
  * The hook fires once, on the faulting thread (other CPUs' faults pass
  * the same points), at the event the test chose.

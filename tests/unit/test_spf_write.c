@@ -16,6 +16,7 @@
  */
 #include <unistd.h>
 
+#include <mmsim/lockdep.h>
 #include <mmsim/mutant.h>
 #include <mmsim/sched.h>
 #include <mmsim/strategy.h>
@@ -704,6 +705,98 @@ static void adjust_begins_sequence_under_mapping_lock(void **state)
 	assert_int_equal(atomic_load(&begins_unlocked), 1);
 }
 
+/*
+ * Race 2 as lockdep sees it (seed 001 patch 05).  MADV_REMOVE punches a
+ * hole in the file: unmap_mapping_range() holds i_mmap_rwsem and its zap
+ * enters the VMA's vm_sequence.  A split of a VMA of that file must enter
+ * vm_sequence only after i_mmap_rwsem; the mutant enters it before:
+ *
+ *   CPU0: MADV_REMOVE                  CPU1: mprotect (split)
+ *   down_read(i_mmap_rwsem)            vm_write_begin(vma)   <- mutant
+ *   zap: vm_write_begin(vma)           down_write(i_mmap_rwsem)
+ *
+ * lockdep records both orders from one thread, no race needed, and
+ * reports the second.  The report is read after lockdep is off again.
+ */
+static long race2_violations(struct mm_struct *mm, const char *mutant,
+			     char *report, size_t n)
+{
+	long v;
+
+	lockdep_reset();
+	lockdep_enable(true);
+	assert_int_equal(sys_madvise(mm, PG(B, 1), PG(0, 1), MADV_REMOVE), 0);
+	if (mutant)
+		assert_int_equal(mmsim_set_mutant(mutant), 0);
+	protect_pages(mm, B, 2, 3, PROT_READ);		/* two splits */
+	mmsim_set_mutant("none");
+	lockdep_enable(false);
+	v = lockdep_violations();
+	snprintf(report, n, "%s", lockdep_first_report());
+	lockdep_reset();
+	return v;
+}
+
+static void remove_then_split_lockdep(void **state)
+{
+	struct mm_struct *mm = test_mm(state);
+	char report[256];
+
+	map_shared(mm, B, 0, 4, RW);
+	write_ul(mm, PG(B, 1), 1);
+	assert_int_equal(race2_violations(mm, NULL, report, sizeof(report)), 0);
+	protect_pages(mm, B, 0, 4, RW);			/* merged again */
+	assert_layout(mm, B, { 0, 4, VMA_RW | VM_SHARED });
+	write_ul(mm, PG(B, 1), 1);
+	assert_int_equal(race2_violations(mm, "seq-before-mapping-lock",
+					  report, sizeof(report)), 1);
+	assert_non_null(strstr(report, "i_mmap_rwsem"));
+	assert_non_null(strstr(report, "vm_sequence"));
+}
+
+/*
+ * Two writers at once: a section held under the mmap write lock (as
+ * mprotect would) and a hole punch's zap of the same VMA, from another
+ * CPU that holds only i_mmap_rwsem.  Alone, the punch moves the count by
+ * four (it zaps twice: before and after taking the pages out of the
+ * cache).  Inside ours, it does not move it at all: the count turned odd
+ * when ours opened and stays so until the last section closes (seqcount
+ * writers each moving it would have made it even, "stable", while ours
+ * was still open, and left it at +9 instead of +5).
+ */
+static void remote_punch(void *arg)
+{
+	struct vm_area_struct *vma = arg;
+
+	shmem_punch_hole(vma->vm_file, 0, 4);
+}
+
+static void remove_overlaps_a_held_section(void **state)
+{
+	struct mm_struct *mm = test_mm(state);
+	struct vm_area_struct *vma;
+	unsigned int s0, s1;
+
+	map_shared(mm, B, 0, 4, RW);
+	write_ul(mm, PG(B, 2), 5);
+	vma = vma_at(mm, B);
+	s0 = seq_of(vma);
+	run_on_other_cpu(remote_punch, vma);
+	assert_int_equal(seq_of(vma), s0 + 4);
+	assert_int_equal(read_ul(mm, PG(B, 2)), 0);
+
+	write_ul(mm, PG(B, 2), 6);
+	mmap_write_lock(mm);
+	vm_write_begin(vma);
+	run_on_other_cpu(remote_punch, vma);
+	s1 = seq_of(vma);
+	vm_write_end(vma);
+	mmap_write_unlock(mm);
+	assert_int_equal(s1, s0 + 5);		/* still odd: ours is open */
+	assert_int_equal(seq_of(vma), s0 + 6);
+	assert_int_equal(read_ul(mm, PG(B, 2)), 0);
+}
+
 /* --- fork ----------------------------------------------------------------- */
 
 /*
@@ -815,6 +908,8 @@ int main(void)
 		SPF_TEST(mutant_no_grace_period_is_seen),
 		SPF_TEST(erase_clears_node_after_mm_seq),
 		SPF_TEST(adjust_begins_sequence_under_mapping_lock),
+		SPF_TEST(remove_then_split_lockdep),
+		SPF_TEST(remove_overlaps_a_held_section),
 		SPF_TEST(fork_advances_copied_parent_vmas),
 		CLASSIC_TEST(classic_counts_nothing_and_frees_at_once),
 	};
