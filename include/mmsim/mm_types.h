@@ -165,8 +165,6 @@ struct vm_area_struct {
 	const struct vm_operations_struct *vm_ops;
 	unsigned long vm_pgoff;		/* offset in vm_file, in pages */
 	struct file *vm_file;
-	/* In vm_file's i_mmap, under its i_mmap_rwsem; empty otherwise. */
-	struct list_head shared;
 	void *vm_private_data;
 
 	/*
@@ -187,6 +185,12 @@ struct vm_area_struct {
 	 */
 	unsigned int vm_write_nest;
 	spinlock_t vm_sequence_lock;
+	/*
+	 * In vm_file's i_mmap, under its i_mmap_rwsem (not the mmap lock:
+	 * a neighbour of another mm may be unlinked beside us); empty
+	 * otherwise.  Like the fields above, vm_area_dup() does not copy it.
+	 */
+	struct list_head shared;
 	struct rcu_head vm_rcu;
 };
 

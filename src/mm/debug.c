@@ -6,6 +6,7 @@
  * and the struct pages they map.  Tests call it after every operation.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "mm/internal.h"
@@ -118,8 +119,8 @@ static int check_i_mmap_of(struct validate_state *st, struct mm_struct *mm,
 		found = find_vma(mm, v->vm_start);
 		if (found != v)
 			report(st, "file %p: i_mmap holds vma %p (%lx-%lx), "
-			       "which is not in the mm", (void *)file, (void *)v,
-			       v->vm_start, v->vm_end);
+			       "which is not in the mm", (void *)file,
+			       (void *)v, v->vm_start, v->vm_end);
 	}
 	up_read(&mapping->i_mmap_rwsem);
 	return n;

@@ -58,8 +58,8 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 	if (!new)
 		return NULL;
 	/*
-	 * Not the write-section fields (from vm_sequence on): another
-	 * writer may be changing them (unmap_mapping_range).
+	 * Not the fields from vm_sequence on: other writers may be changing
+	 * them (unmap_mapping_range, and unlinks beside us on i_mmap).
 	 */
 	memcpy(new, orig, offsetof(struct vm_area_struct, vm_sequence));
 	INIT_LIST_HEAD(&new->anon_vma_chain);
@@ -95,7 +95,10 @@ void remove_vma(struct vm_area_struct *vma)
 	if (vma->vm_ops && vma->vm_ops->close)
 		vma->vm_ops->close(vma);
 	unlink_anon_vmas(vma);
-	/* free_pgtables() took it off i_mmap; the VMA must not stay there. */
+	/*
+	 * free_pgtables() took it off i_mmap (which leaves nobody else
+	 * writing its links); the VMA must not stay there.
+	 */
 	if (WARN_ON(!list_empty(&vma->shared)))
 		unlink_file_vma(vma);
 	vma->vm_mm->strategy->vma_free(vma);
@@ -154,12 +157,11 @@ void vma_link_file_after(struct vm_area_struct *vma,
  */
 void unlink_file_vma(struct vm_area_struct *vma)
 {
-	struct address_space *mapping;
+	struct address_space *mapping = vma_i_mmap_lock_write(vma);
 
-	if (!vma->vm_file || list_empty(&vma->shared))
-		return;
-	mapping = vma_i_mmap_lock_write(vma);
-	list_del_init(&vma->shared);
+	/* Under the lock: an unlink beside us writes our links. */
+	if (mapping && !list_empty(&vma->shared))
+		list_del_init(&vma->shared);
 	i_mmap_unlock_write(mapping);
 }
 
