@@ -10,6 +10,7 @@
  * give the same script on every libc and every run.
  */
 #include <inttypes.h>
+#include <string.h>
 
 #include <mmsim/mm.h>
 #include "replay.h"
@@ -20,6 +21,7 @@
 
 struct gen_range {
 	unsigned long off, len;
+	bool shared;		/* mapped MAP_SHARED: MADV_REMOVE's target */
 };
 
 struct gen {
@@ -56,10 +58,12 @@ static bool gen_chance(struct gen *g, unsigned int percent)
 	return gen_below(g, 100) < percent;
 }
 
-static void gen_remember(struct gen *g, unsigned long off, unsigned long len)
+static void gen_remember(struct gen *g, unsigned long off, unsigned long len,
+			 bool shared)
 {
 	g->recent[g->next_recent].off = off;
 	g->recent[g->next_recent].len = len;
+	g->recent[g->next_recent].shared = shared;
 	g->next_recent = (g->next_recent + 1) % GEN_RECENT;
 	if (g->nr_recent < GEN_RECENT)
 		g->nr_recent++;
@@ -77,6 +81,7 @@ static struct gen_range gen_recent(struct gen *g)
 	if (!g->nr_recent) {
 		r.off = gen_below(g, GEN_AREA_PAGES) * PAGE_SIZE;
 		r.len = (gen_below(g, GEN_MAX_PAGES) + 1) * PAGE_SIZE;
+		r.shared = false;
 		return r;
 	}
 	if (gen_chance(g, 40))
@@ -189,7 +194,7 @@ static void gen_mmap(FILE *out, struct gen *g, const char *op, bool shared,
 	fprintf(out, "%s %#lx %#lx %s%s\n", op, off, len,
 		gen_prot(g, 60), shared ? " shared" : "");
 	if (bad == GEN_GOOD && !overlap)
-		gen_remember(g, off, len);
+		gen_remember(g, off, len, shared);
 }
 
 static void gen_len_op(FILE *out, struct gen *g, const char *op)
@@ -210,17 +215,46 @@ static void gen_mprotect(FILE *out, struct gen *g)
 
 static const char *const gen_advices[] = {
 	"normal", "random", "sequential", "willneed", "dontneed",
-	"dontfork", "dofork",
+	"dontfork", "dofork", "remove",
 };
+
+/*
+ * A recent range that was mapped shared, if there is one.  Shared mappings
+ * are a small share of what the generator maps, and MADV_REMOVE does its
+ * work only there (elsewhere it fails with -EINVAL).
+ */
+static bool gen_recent_shared(struct gen *g, struct gen_range *out)
+{
+	int idx[GEN_RECENT], i, n = 0;
+
+	for (i = 0; i < g->nr_recent; i++)
+		if (g->recent[i].shared)
+			idx[n++] = i;
+	if (!n)
+		return false;
+	*out = g->recent[idx[gen_below(g, n)]];
+	return true;
+}
 
 static void gen_madvise(FILE *out, struct gen *g)
 {
-	unsigned long off, len;
+	const char *advice;
+	unsigned long off, len, pages, skip;
+	struct gen_range r;
 
-	gen_range(g, gen_bad(g), &off, &len);
-	fprintf(out, "madvise %#lx %#lx %s\n", off, len,
-		gen_advices[gen_below(g, sizeof(gen_advices) /
-					 sizeof(gen_advices[0]))]);
+	advice = gen_advices[gen_below(g, sizeof(gen_advices) /
+					  sizeof(gen_advices[0]))];
+	/* remove: mostly inside a shared range, where it punches a hole. */
+	if (!strcmp(advice, "remove") && gen_chance(g, 60) &&
+	    gen_recent_shared(g, &r)) {
+		pages = r.len / PAGE_SIZE;
+		skip = gen_below(g, pages);
+		off = r.off + skip * PAGE_SIZE;
+		len = (gen_below(g, pages - skip) + 1) * PAGE_SIZE;
+	} else {
+		gen_range(g, gen_bad(g), &off, &len);
+	}
+	fprintf(out, "madvise %#lx %#lx %s\n", off, len, advice);
 }
 
 /*
@@ -261,14 +295,14 @@ static void gen_mremap(FILE *out, struct gen *g)
 		fprintf(out, "mremap %#lx %#lx %#lx%s\n", off, old_len, new_len,
 			kind < 25 && old_len && gen_chance(g, 30) ? " maymove" : "");
 		if (bad == GEN_GOOD)
-			gen_remember(g, off, new_len);
+			gen_remember(g, off, new_len, r.shared);
 		return;
 	}
 	new_off = gen_below(g, GEN_AREA_PAGES) * PAGE_SIZE;
 	fprintf(out, "mremap %#lx %#lx %#lx %#lx%s\n", off, old_len, new_len,
 		new_off, kind >= 90 ? " dontunmap" : "");
 	if (bad == GEN_GOOD)
-		gen_remember(g, new_off, new_len);
+		gen_remember(g, new_off, new_len, r.shared);
 }
 
 /* Touches mostly land in recently mapped pages, at a page or a byte. */

@@ -157,6 +157,7 @@ static const struct {
 	{ "dontneed",	MADV_DONTNEED },
 	{ "dontfork",	MADV_DONTFORK },
 	{ "dofork",	MADV_DOFORK },
+	{ "remove",	MADV_REMOVE },
 };
 
 static int parse_advice(const char *s, int *advice)

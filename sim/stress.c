@@ -998,8 +998,10 @@ static void chaos_loop(struct stress_cpu *c)
 		/* A change under the SPF regions' workers, or the rest. */
 		if (c->s->spf && rng_below(&c->rng, 100) < 40)
 			spf_mutate(c);
-		else if (r < 50)
+		else if (r < 40)
 			scratch_race(c);
+		else if (r < 50)
+			shmem_race(c);
 		else if (r < 89)
 			scratch_op(c);
 		else if (r < 92)
@@ -1334,7 +1336,7 @@ static int stress_alloc(struct stress *s)
 	s->scratch = calloc(s->nscratch ? s->nscratch : 1,
 			    sizeof(*s->scratch));
 	s->cpus = aligned_alloc(64, s->o->cpus * sizeof(*s->cpus));
-	if (!s->regions || !s->scratch || !s->cpus)
+	if (!s->regions || !s->scratch || !s->cpus || stress_shmem_alloc(s))
 		return -1;
 	memset(s->cpus, 0, s->o->cpus * sizeof(*s->cpus));
 	return 0;
@@ -1345,6 +1347,7 @@ static void stress_free(struct stress *s)
 	stress_spf_free(s);
 	free(s->regions);
 	free(s->scratch);
+	free(s->shmem);
 	free(s->cpus);
 }
 

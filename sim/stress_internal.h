@@ -53,6 +53,7 @@ struct region;
 struct scratch;
 struct spf_region;
 struct spf_writer;
+struct shmem_pub;
 struct stress;
 
 struct stress_cpu {
@@ -77,6 +78,7 @@ struct stress {
 	unsigned int nworkers, nchaos, nregions, nscratch, nspf;
 	struct region *regions;
 	struct scratch *scratch;
+	struct shmem_pub *shmem;	/* one per chaos CPU */
 	struct spf_region *spf;		/* NULL without --spf-regions */
 	atomic_uint spf_last;		/* the SPF region changed last */
 	struct stress_cpu *cpus;
@@ -113,7 +115,9 @@ static inline bool stopping(struct stress_cpu *c)
 }
 
 /* sim/stress_shmem.c */
+int stress_shmem_alloc(struct stress *s);
 void shmem_op(struct stress_cpu *c);
+void shmem_race(struct stress_cpu *c);
 
 /* sim/stress_spf.c */
 int stress_spf_setup(struct stress *s);

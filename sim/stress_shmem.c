@@ -6,15 +6,24 @@
  *
  *   mmap(MAP_SHARED)      one VMA, one file
  *   fill                  a pattern in every page (the file's pages)
- *   mprotect(middle, RO)  split: three VMAs of the file (__vma_adjust
+ *   mprotect(middle, RWX) split: three VMAs of the file (__vma_adjust
  *                         under the file's i_mmap_rwsem, all on i_mmap)
- *   MADV_REMOVE(hole)     shmem_punch_hole -> unmap_mapping_range: every
+ *   3 times:
+ *     MADV_REMOVE(hole)   shmem_punch_hole -> unmap_mapping_range: every
  *                         VMA of the file zapped under i_mmap_rwsem,
  *                         vm_sequence written inside it (race 2's order)
- *   check                 zeros in the hole, the pattern elsewhere
- *   refill the hole, mprotect(RW) (merge), maybe mremap elsewhere
+ *     refill part of the hole, check: zeros in the rest of the hole, the
+ *                         pattern elsewhere
+ *   mprotect(RW) (merge), maybe mremap elsewhere
  *   MADV_REMOVE(all), check zeros, munmap
  *
+ * From the first fill to the munmap the region is published, as scratch
+ * regions are, but for the refills and the move: the other chaos CPUs
+ * read it (shmem_race) while its owner splits, punches and merges it, and
+ * must read its pattern or zeros, never a signal, poison or other data;
+ * their TLBs hold its pages, which only the punch's shootdowns take away
+ * (a punch whose zap flushed only the local TLB was caught in one of two
+ * 10-second runs).
  * Other CPUs fork meanwhile (the child's copies of the VMAs go on i_mmap
  * too, and the punch zaps them), and change their own VMAs.  A stale PTE
  * or TLB entry after the punch reads a freed frame (poison) or the old
@@ -25,8 +34,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <mmsim/cpu.h>
 #include <mmsim/mm.h>
 
 #include "stress_internal.h"
@@ -37,6 +48,9 @@
 #define SHMEM_WINDOW		(16UL << 20)
 #define SHMEM_MIN_PAGES		8
 #define SHMEM_MAX_PAGES		64
+#define SHMEM_PUNCHES		3
+/* Splits the VMA and leaves it writable. */
+#define SHMEM_SPLIT_PROT	(PROT_READ | PROT_WRITE | PROT_EXEC)
 
 struct shmem_life {
 	unsigned long addr, npages;
@@ -44,10 +58,61 @@ struct shmem_life {
 	bool filled[SHMEM_MAX_PAGES];	/* holds gen's pattern; else zeros */
 };
 
+/*
+ * A chaos CPU's region as the others see it.  The owner writes addr,
+ * npages and gen only while it is not published; a reader announces
+ * itself (readers++) before it looks at published, the owner clears
+ * published and then waits for readers == 0 (both sides seq_cst).
+ */
+struct shmem_pub {
+	_Alignas(64) atomic_int published;
+	atomic_int readers;
+	unsigned int owner;		/* the owner's stress CPU index */
+	unsigned long addr, npages;
+	uint32_t gen;
+};
+
+int stress_shmem_alloc(struct stress *s)
+{
+	s->shmem = calloc(s->nchaos ? s->nchaos : 1, sizeof(*s->shmem));
+	return s->shmem ? 0 : -1;
+}
+
+static struct shmem_pub *shmem_pub_of(struct stress_cpu *c)
+{
+	return &c->s->shmem[c->idx - c->s->nworkers];
+}
+
+static void shmem_publish(struct stress_cpu *c, struct shmem_life *l)
+{
+	struct shmem_pub *pub = shmem_pub_of(c);
+
+	pub->owner = c->idx;
+	pub->addr = l->addr;
+	pub->npages = l->npages;
+	pub->gen = l->gen;
+	atomic_store_explicit(&pub->published, 1, memory_order_seq_cst);
+}
+
+static void shmem_unpublish(struct stress_cpu *c)
+{
+	struct shmem_pub *pub = shmem_pub_of(c);
+
+	atomic_store_explicit(&pub->published, 0, memory_order_seq_cst);
+	while (atomic_load_explicit(&pub->readers, memory_order_seq_cst))
+		mmsim_cpu_relax();
+}
+
+static unsigned long shmem_slot_of(unsigned int owner, unsigned long addr,
+				   unsigned long page)
+{
+	return addr + (page << PAGE_SHIFT) + ((owner + page) % 200) * 16;
+}
+
 static unsigned long shmem_slot(struct stress_cpu *c, unsigned long addr,
 				unsigned long page)
 {
-	return addr + (page << PAGE_SHIFT) + ((c->idx + page) % 200) * 16;
+	return shmem_slot_of(c->idx, addr, page);
 }
 
 static struct stress_pattern shmem_pattern(struct stress_cpu *c,
@@ -138,15 +203,21 @@ static bool shmem_move(struct stress_cpu *c, struct shmem_life *l,
 	unsigned long len = l->npages << PAGE_SHIFT;
 	unsigned long dst = l->addr == window ? window + SHMEM_WINDOW / 2
 					      : window;
-	unsigned long ret = sys_mremap(c->s->mm, l->addr, len, len,
-				       MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	unsigned long ret;
 
-	if (ret != dst)
+	/* Readers are kept out while the region moves: then it is gone. */
+	shmem_unpublish(c);
+	ret = sys_mremap(c->s->mm, l->addr, len, len,
+			 MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	if (ret != dst) {
+		shmem_publish(c, l);
 		return check_ret(c, "mremap(shmem)", l->addr, len,
 				 IS_ERR_VALUE(ret) ? (long)ret : -EINVAL,
 				 OK_ENOMEM);
+	}
 	c->st.syscalls++;
 	l->addr = dst;
+	shmem_publish(c, l);
 	return shmem_check(c, l, "mremap");
 }
 
@@ -181,18 +252,90 @@ void shmem_op(struct stress_cpu *c)
 	c->st.syscalls++;
 	for (unsigned long p = 0; p < l.npages && ok; p++)
 		ok = shmem_store(c, &l, p);
+	shmem_publish(c, &l);
+	/* Still writable (so holes can be refilled), but another VMA. */
 	shmem_middle(c, &l, &first, &n);
-	ok = ok && shmem_protect(c, &l, first, n, PROT_READ);
-	shmem_middle(c, &l, &first, &n);
-	ok = ok && shmem_remove(c, &l, first, n);
+	ok = ok && shmem_protect(c, &l, first, n, SHMEM_SPLIT_PROT);
+	for (int i = 0; i < SHMEM_PUNCHES && ok; i++) {
+		shmem_middle(c, &l, &first, &n);
+		ok = shmem_remove(c, &l, first, n);
+		/* Stores only unpublished: readers' loads would race them. */
+		shmem_unpublish(c);
+		for (unsigned long p = first; p < first + n && ok; p++)
+			if (rng_below(&c->rng, 2))
+				ok = shmem_store(c, &l, p);
+		ok = ok && shmem_check(c, &l, "refill");
+		shmem_publish(c, &l);
+	}
 	ok = ok && shmem_protect(c, &l, 0, l.npages, PROT_READ | PROT_WRITE);
-	for (unsigned long p = first; p < first + n && ok; p++)
-		if (rng_below(&c->rng, 2))
-			ok = shmem_store(c, &l, p);
-	ok = ok && shmem_check(c, &l, "refill");
 	if (ok && rng_below(&c->rng, 2))
 		ok = shmem_move(c, &l, window);
 	ok = ok && shmem_remove(c, &l, 0, l.npages);
+	shmem_unpublish(c);
 	check_ret(c, "munmap(shmem)", l.addr, len,
 		  sys_munmap(c->s->mm, l.addr, len), 0);
+}
+
+/* What another CPU may read in a published region: see the top. */
+static void shmem_verify(struct stress_cpu *c, unsigned int owner,
+			 uint32_t gen, unsigned long addr, unsigned long page,
+			 int sig, const struct stress_pattern *got)
+{
+	char g[96];
+
+	if (!sig && (pattern_is_zero(got) ||
+		     (got->magic == SHMEM_MAGIC && got->owner == owner &&
+		      got->page == page && got->seq == gen)))
+		return;
+	if (sig) {
+		stress_fail(c, "load at %#lx (CPU %u's shmem page %lu) got %s",
+			    addr, owner, page, sig_name(sig));
+		return;
+	}
+	pattern_str(got, g, sizeof(g));
+	stress_fail(c, "%s at %#lx (CPU %u's shmem page %lu, life %u): read %s",
+		    pattern_is_poison(got) ?
+		    "poison: read a freed frame (use after free)" :
+		    "foreign or stale data (stale translation after a hole "
+		    "punch, or use after free)",
+		    addr, owner, page, gen, g);
+}
+
+/*
+ * Read another chaos CPU's published shared region while its owner
+ * splits it and punches holes in it; a few pages at a time, so that they
+ * stay in this CPU's TLB across the punch.
+ */
+void shmem_race(struct stress_cpu *c)
+{
+	struct stress *s = c->s;
+	struct shmem_pub *pub = &s->shmem[rng_below(&c->rng, s->nchaos)];
+	unsigned int n = 1 + rng_below(&c->rng, 256);
+	unsigned long hot = rng_below(&c->rng, SHMEM_MAX_PAGES);
+
+	while (n-- && !stopping(c)) {
+		struct stress_pattern got = { 0 };
+		unsigned long addr = 0, page = 0;
+		unsigned int owner = 0;
+		int sig = 0, published;
+		uint32_t gen = 0;
+
+		atomic_fetch_add_explicit(&pub->readers, 1,
+					  memory_order_seq_cst);
+		published = atomic_load_explicit(&pub->published,
+						 memory_order_seq_cst);
+		if (published) {
+			owner = pub->owner;
+			gen = pub->gen;
+			page = (hot + rng_below(&c->rng, 2)) % pub->npages;
+			addr = shmem_slot_of(owner, pub->addr, page);
+			sig = mmsim_load(addr, &got, sizeof(got));
+		}
+		atomic_fetch_sub_explicit(&pub->readers, 1,
+					  memory_order_seq_cst);
+		if (!published)
+			return;
+		c->st.loads++;
+		shmem_verify(c, owner, gen, addr, page, sig, &got);
+	}
 }
