@@ -22,8 +22,8 @@
  * read it (shmem_race) while its owner splits, punches and merges it, and
  * must read its pattern or zeros, never a signal, poison or other data;
  * their TLBs hold its pages, which only the punch's shootdowns take away
- * (a punch whose zap flushed only the local TLB was caught in one of two
- * 10-second runs).
+ * (a punch whose zap flushed only the local TLB was caught in three of
+ * four 10-second runs, seeds 1-4, 4 CPUs: a reader read poison).
  * Other CPUs fork meanwhile (the child's copies of the VMAs go on i_mmap
  * too, and the punch zaps them), and change their own VMAs.  A stale PTE
  * or TLB entry after the punch reads a freed frame (poison) or the old
