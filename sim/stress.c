@@ -113,8 +113,7 @@ struct region {
 
 /* A chaos CPU's scratch region, read by all chaos CPUs when published. */
 struct scratch {
-	_Alignas(64) atomic_int published;
-	atomic_int readers;
+	_Alignas(64) struct stress_pub pub;
 	unsigned int id;
 	unsigned long window;
 	/* Written by the owner while unpublished, read after publication. */
@@ -579,15 +578,12 @@ static unsigned long scratch_slot(unsigned long addr, unsigned int id,
 
 static void scratch_publish(struct scratch *sc)
 {
-	atomic_store_explicit(&sc->published, 1, memory_order_seq_cst);
+	stress_publish(&sc->pub);
 }
 
-/* After this, no reader looks at sc until it is published again. */
 static void scratch_unpublish(struct scratch *sc)
 {
-	atomic_store_explicit(&sc->published, 0, memory_order_seq_cst);
-	while (atomic_load_explicit(&sc->readers, memory_order_seq_cst))
-		mmsim_cpu_relax();
+	stress_unpublish(&sc->pub);
 }
 
 /* A scratch read: SIGSEGV, zeros or a pattern of this mapping. */
@@ -636,27 +632,19 @@ static void scratch_race(struct stress_cpu *c)
 
 	while (n-- && !stopping(c)) {
 		struct stress_pattern got = { 0 };
-		unsigned long addr = 0, page = 0;
-		uint32_t gen = 0, map_gen = 0;
-		int sig = 0, published;
+		unsigned long addr, page;
+		uint32_t gen, map_gen;
+		int sig;
 
-		atomic_fetch_add_explicit(&sc->readers, 1,
-					  memory_order_seq_cst);
-		published = atomic_load_explicit(&sc->published,
-						 memory_order_seq_cst);
-		if (published) {
-			addr = sc->addr;
-			page = (hot + rng_below(&c->rng, RACE_PAGES)) %
-			       sc->npages;
-			gen = sc->gen;
-			map_gen = sc->map_gen;
-			sig = mmsim_load(scratch_slot(addr, sc->id, page),
-					 &got, sizeof(got));
-		}
-		atomic_fetch_sub_explicit(&sc->readers, 1,
-					  memory_order_seq_cst);
-		if (!published)
+		if (!stress_read_begin(&sc->pub))
 			return;
+		addr = sc->addr;
+		page = (hot + rng_below(&c->rng, RACE_PAGES)) % sc->npages;
+		gen = sc->gen;
+		map_gen = sc->map_gen;
+		sig = mmsim_load(scratch_slot(addr, sc->id, page), &got,
+				 sizeof(got));
+		stress_read_end(&sc->pub);
 		c->st.loads++;
 		scratch_verify(c, sc->id, addr, page, map_gen, gen, sig, &got);
 	}

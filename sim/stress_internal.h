@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <mmsim/cpu.h>
 #include <mmsim/page.h>
 
 #include "stress.h"
@@ -89,6 +90,46 @@ struct stress {
 	char *why;
 	size_t why_size;
 };
+
+/*
+ * A region one chaos CPU changes and the others read (scratch regions,
+ * shmem regions).  The owner writes what describes the region only while
+ * it is not published; a reader announces itself (readers++) before it
+ * looks at published, the owner clears published and then waits for
+ * readers == 0: the store-buffer pattern, so both sides are seq_cst.
+ */
+struct stress_pub {
+	atomic_int published;
+	atomic_int readers;
+};
+
+static inline void stress_publish(struct stress_pub *pub)
+{
+	atomic_store_explicit(&pub->published, 1, memory_order_seq_cst);
+}
+
+/* After this, no reader looks at the region until it is published again. */
+static inline void stress_unpublish(struct stress_pub *pub)
+{
+	atomic_store_explicit(&pub->published, 0, memory_order_seq_cst);
+	while (atomic_load_explicit(&pub->readers, memory_order_seq_cst))
+		mmsim_cpu_relax();
+}
+
+/* Begin a read; false if the region is not published (then do not read). */
+static inline bool stress_read_begin(struct stress_pub *pub)
+{
+	atomic_fetch_add_explicit(&pub->readers, 1, memory_order_seq_cst);
+	if (atomic_load_explicit(&pub->published, memory_order_seq_cst))
+		return true;
+	atomic_fetch_sub_explicit(&pub->readers, 1, memory_order_seq_cst);
+	return false;
+}
+
+static inline void stress_read_end(struct stress_pub *pub)
+{
+	atomic_fetch_sub_explicit(&pub->readers, 1, memory_order_seq_cst);
+}
 
 /* Accepted error returns of a chaos system call, besides success. */
 #define OK_ENOMEM	(1u << 0)

@@ -59,14 +59,11 @@ struct shmem_life {
 };
 
 /*
- * A chaos CPU's region as the others see it.  The owner writes addr,
- * npages and gen only while it is not published; a reader announces
- * itself (readers++) before it looks at published, the owner clears
- * published and then waits for readers == 0 (both sides seq_cst).
+ * A chaos CPU's region as the others see it (struct stress_pub: the
+ * owner writes the rest only while it is not published).
  */
 struct shmem_pub {
-	_Alignas(64) atomic_int published;
-	atomic_int readers;
+	_Alignas(64) struct stress_pub pub;
 	unsigned int owner;		/* the owner's stress CPU index */
 	unsigned long addr, npages;
 	uint32_t gen;
@@ -91,16 +88,12 @@ static void shmem_publish(struct stress_cpu *c, struct shmem_life *l)
 	pub->addr = l->addr;
 	pub->npages = l->npages;
 	pub->gen = l->gen;
-	atomic_store_explicit(&pub->published, 1, memory_order_seq_cst);
+	stress_publish(&pub->pub);
 }
 
 static void shmem_unpublish(struct stress_cpu *c)
 {
-	struct shmem_pub *pub = shmem_pub_of(c);
-
-	atomic_store_explicit(&pub->published, 0, memory_order_seq_cst);
-	while (atomic_load_explicit(&pub->readers, memory_order_seq_cst))
-		mmsim_cpu_relax();
+	stress_unpublish(&shmem_pub_of(c)->pub);
 }
 
 static unsigned long shmem_slot_of(unsigned int owner, unsigned long addr,
@@ -315,26 +308,19 @@ void shmem_race(struct stress_cpu *c)
 
 	while (n-- && !stopping(c)) {
 		struct stress_pattern got = { 0 };
-		unsigned long addr = 0, page = 0;
-		unsigned int owner = 0;
-		int sig = 0, published;
-		uint32_t gen = 0;
+		unsigned long addr, page;
+		unsigned int owner;
+		uint32_t gen;
+		int sig;
 
-		atomic_fetch_add_explicit(&pub->readers, 1,
-					  memory_order_seq_cst);
-		published = atomic_load_explicit(&pub->published,
-						 memory_order_seq_cst);
-		if (published) {
-			owner = pub->owner;
-			gen = pub->gen;
-			page = (hot + rng_below(&c->rng, 2)) % pub->npages;
-			addr = shmem_slot_of(owner, pub->addr, page);
-			sig = mmsim_load(addr, &got, sizeof(got));
-		}
-		atomic_fetch_sub_explicit(&pub->readers, 1,
-					  memory_order_seq_cst);
-		if (!published)
+		if (!stress_read_begin(&pub->pub))
 			return;
+		owner = pub->owner;
+		gen = pub->gen;
+		page = (hot + rng_below(&c->rng, 2)) % pub->npages;
+		addr = shmem_slot_of(owner, pub->addr, page);
+		sig = mmsim_load(addr, &got, sizeof(got));
+		stress_read_end(&pub->pub);
 		c->st.loads++;
 		shmem_verify(c, owner, gen, addr, page, sig, &got);
 	}
