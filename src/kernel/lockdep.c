@@ -61,7 +61,8 @@ static atomic_ulong lockdep_after[LOCKDEP_MAX_CLASSES];
 static atomic_ulong lockdep_reported[LOCKDEP_MAX_CLASSES];
 static atomic_long lockdep_nr_violations;
 static char lockdep_report[256];
-static atomic_int lockdep_report_taken;
+/* The first violation takes the report, writes it, then marks it ready. */
+static atomic_int lockdep_report_taken, lockdep_report_ready;
 
 void lockdep_enable(bool on)
 {
@@ -125,13 +126,16 @@ static void lockdep_violation(int held, int new)
 {
 	if (atomic_fetch_or(&lockdep_reported[held], 1UL << new) & (1UL << new))
 		return;
-	atomic_fetch_add(&lockdep_nr_violations, 1);
-	if (!atomic_exchange(&lockdep_report_taken, 1))
+	if (!atomic_exchange(&lockdep_report_taken, 1)) {
 		snprintf(lockdep_report, sizeof(lockdep_report),
 			 "possible circular locking dependency: %s then %s, "
 			 "elsewhere %s then %s",
 			 lockdep_class_name[held], lockdep_class_name[new],
 			 lockdep_class_name[new], lockdep_class_name[held]);
+		atomic_store_explicit(&lockdep_report_ready, 1,
+				      memory_order_release);
+	}
+	atomic_fetch_add(&lockdep_nr_violations, 1);
 	fprintf(stderr, "lockdep: CPU%d: possible circular locking dependency: "
 		"acquiring %s while holding %s, but %s was taken before %s "
 		"elsewhere\n", smp_processor_id(), lockdep_class_name[new],
@@ -173,9 +177,18 @@ long lockdep_violations(void)
 	return atomic_load(&lockdep_nr_violations);
 }
 
+/*
+ * Another CPU may be writing it (it took the report first and counts its
+ * violation after): wait for it to be ready, briefly.
+ */
 const char *lockdep_first_report(void)
 {
-	return atomic_load(&lockdep_report_taken) ? lockdep_report : "";
+	if (!atomic_load(&lockdep_report_taken))
+		return "";
+	while (!atomic_load_explicit(&lockdep_report_ready,
+				     memory_order_acquire))
+		__builtin_ia32_pause();
+	return lockdep_report;
 }
 
 void lockdep_reset(void)
@@ -186,5 +199,6 @@ void lockdep_reset(void)
 	}
 	atomic_store(&lockdep_nr_classes, 0);
 	atomic_store(&lockdep_nr_violations, 0);
+	atomic_store(&lockdep_report_ready, 0);
 	atomic_store(&lockdep_report_taken, 0);
 }
