@@ -107,7 +107,7 @@ static int check_i_mmap_of(struct validate_state *st, struct mm_struct *mm,
 	struct vm_area_struct *v, *found;
 	int n = 0;
 
-	down_read(&mapping->i_mmap_rwsem);
+	i_mmap_lock_read(mapping);
 	list_for_each_entry(v, &mapping->i_mmap, shared) {
 		if (v->vm_mm != mm)
 			continue;
@@ -122,7 +122,7 @@ static int check_i_mmap_of(struct validate_state *st, struct mm_struct *mm,
 			       "which is not in the mm", (void *)file,
 			       (void *)v, v->vm_start, v->vm_end);
 	}
-	up_read(&mapping->i_mmap_rwsem);
+	i_mmap_unlock_read(mapping);
 	return n;
 }
 
@@ -137,11 +137,11 @@ static void report_missing_from_i_mmap(struct validate_state *st,
 		if (!vma->vm_file)
 			continue;
 		mapping = &vma->vm_file->f_mapping;
-		down_read(&mapping->i_mmap_rwsem);
+		i_mmap_lock_read(mapping);
 		if (!on_i_mmap(mapping, vma))
 			report(st, "vma %lx-%lx is not on its file's i_mmap",
 			       vma->vm_start, vma->vm_end);
-		up_read(&mapping->i_mmap_rwsem);
+		i_mmap_unlock_read(mapping);
 	}
 }
 

@@ -150,6 +150,41 @@ int security_vm_enough_memory_mm(struct mm_struct *mm, long pages);
 void vm_unacct_memory(long pages);
 long vm_committed_pages(void);
 
+/*
+ * The file mapping lock (<linux/fs.h>): its VMAs (i_mmap) and the ranges
+ * of those VMAs; see struct address_space.
+ */
+static inline void i_mmap_lock_write(struct address_space *mapping)
+{
+	down_write(&mapping->i_mmap_rwsem);
+}
+
+static inline void i_mmap_unlock_write(struct address_space *mapping)
+{
+	up_write(&mapping->i_mmap_rwsem);
+}
+
+static inline void i_mmap_lock_read(struct address_space *mapping)
+{
+	down_read(&mapping->i_mmap_rwsem);
+}
+
+static inline void i_mmap_unlock_read(struct address_space *mapping)
+{
+	up_read(&mapping->i_mmap_rwsem);
+}
+
+/*
+ * Does the calling CPU hold the i_mmap_rwsem of vma's file?  Then vma
+ * stays on i_mmap with its range and tables, mmap lock or not: what
+ * unmap_mapping_range() relies on.
+ */
+static inline bool vma_i_mmap_held_by_me(struct vm_area_struct *vma)
+{
+	return vma->vm_file &&
+	       mmsim_lock_held_by_me(&vma->vm_file->f_mapping.i_mmap_rwsem);
+}
+
 /* src/mm/rmap.c */
 int __anon_vma_prepare(struct vm_area_struct *vma);
 static inline int anon_vma_prepare(struct vm_area_struct *vma)

@@ -1191,19 +1191,12 @@ static void zap_p4d_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
 }
 
 /*
- * Is this zap unmap_mapping_range()'s, which holds the file's i_mmap_rwsem
- * (that keeps vma in place) and no mmap lock?
+ * A zap holds the mmap lock, or is unmap_mapping_range()'s, which holds
+ * the file's i_mmap_rwsem (that keeps vma in place) and no mmap lock.
  */
-static bool zap_holds_i_mmap(struct vm_area_struct *vma)
-{
-	return vma->vm_file &&
-	       mmsim_lock_held_by_me(&vma->vm_file->f_mapping.i_mmap_rwsem);
-}
-
-/* A zap holds the mmap lock, or is unmap_mapping_range()'s. */
 static void zap_assert_locked(struct vm_area_struct *vma)
 {
-	if (!zap_holds_i_mmap(vma))
+	if (!vma_i_mmap_held_by_me(vma))
 		mmap_assert_locked(vma->vm_mm);
 }
 
@@ -1234,7 +1227,7 @@ static bool zap_writes_vm_sequence(struct vm_area_struct *vma)
 		return false;
 	return RB_EMPTY_NODE(&vma->vm_rb) ||
 	       rwsem_is_write_locked_by_me(&vma->vm_mm->mmap_lock) ||
-	       zap_holds_i_mmap(vma);
+	       vma_i_mmap_held_by_me(vma);
 }
 
 /* unmap_page_range() with details (NULL: clear the PTEs, nothing more). */
@@ -1369,10 +1362,9 @@ void unmap_mapping_pages(struct address_space *mapping, unsigned long start,
 
 	if (last < start)	/* nr 0, or past the largest index */
 		last = ULONG_MAX;
-	down_read(&mapping->i_mmap_rwsem);
-	if (!list_empty(&mapping->i_mmap))
-		unmap_mapping_range_list(mapping, start, last, &details);
-	up_read(&mapping->i_mmap_rwsem);
+	i_mmap_lock_read(mapping);
+	unmap_mapping_range_list(mapping, start, last, &details);
+	i_mmap_unlock_read(mapping);
 }
 
 /*

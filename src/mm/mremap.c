@@ -343,7 +343,7 @@ static void move_ptes(struct vm_area_struct *vma, pmd_t *old_pmd,
 	 */
 	if (vma->vm_file) {
 		mapping = &vma->vm_file->f_mapping;
-		down_write(&mapping->i_mmap_rwsem);
+		i_mmap_lock_write(mapping);
 	}
 	old_pte = pte_offset_map_lock(mm, old_pmd, old_addr, &old_ptl);
 	if (!old_pte)
@@ -376,7 +376,7 @@ static void move_ptes(struct vm_area_struct *vma, pmd_t *old_pmd,
 	pte_unmap_unlock(old_pte - 1, old_ptl);
 out:
 	if (mapping)
-		up_write(&mapping->i_mmap_rwsem);
+		i_mmap_unlock_write(mapping);
 }
 
 /*

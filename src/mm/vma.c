@@ -113,14 +113,14 @@ static struct address_space *vma_i_mmap_lock_write(struct vm_area_struct *vma)
 
 	if (!file)
 		return NULL;
-	down_write(&file->f_mapping.i_mmap_rwsem);
+	i_mmap_lock_write(&file->f_mapping);
 	return &file->f_mapping;
 }
 
-static void i_mmap_unlock_write(struct address_space *mapping)
+static void vma_i_mmap_unlock_write(struct address_space *mapping)
 {
 	if (mapping)
-		up_write(&mapping->i_mmap_rwsem);
+		i_mmap_unlock_write(mapping);
 }
 
 /*
@@ -148,7 +148,7 @@ void vma_link_file_after(struct vm_area_struct *vma,
 
 	if (mapping)
 		__vma_link_file(vma, after);
-	i_mmap_unlock_write(mapping);
+	vma_i_mmap_unlock_write(mapping);
 }
 
 /*
@@ -162,7 +162,7 @@ void unlink_file_vma(struct vm_area_struct *vma)
 	/* Under the lock: an unlink beside us writes our links. */
 	if (mapping && !list_empty(&vma->shared))
 		list_del_init(&vma->shared);
-	i_mmap_unlock_write(mapping);
+	vma_i_mmap_unlock_write(mapping);
 }
 
 /* Insert vma into the tree and the list; -ENOMEM if it overlaps a VMA. */
@@ -192,7 +192,7 @@ int vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 
 	if (!err && mapping)
 		__vma_link_file(vma, NULL);
-	i_mmap_unlock_write(mapping);
+	vma_i_mmap_unlock_write(mapping);
 	return err;
 }
 
@@ -293,7 +293,7 @@ void __vma_adjust(struct mm_struct *mm, struct vma_adjust *va)
 			__vma_link_file(va->insert, vma);
 	}
 	vma_update_highest(mm);
-	i_mmap_unlock_write(mapping);
+	vma_i_mmap_unlock_write(mapping);
 
 	if (va->remove)
 		vma_remove_merged(mm, vma, va->remove);

@@ -52,8 +52,7 @@ static void spf_assert_may_write(struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = vma->vm_mm;
 
-	if (vma->vm_file &&
-	    mmsim_lock_held_by_me(&vma->vm_file->f_mapping.i_mmap_rwsem))
+	if (vma_i_mmap_held_by_me(vma))
 		return;
 	mmap_assert_locked(mm);
 	VM_BUG_ON(!rwsem_is_write_locked_by_me(&mm->mmap_lock) &&
