@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * RCU and SRCU on liburcu's memb flavour, with the ThreadSanitizer
- * annotations liburcu 0.13 lacks (see <mmsim/rcupdate.h> and
- * shared/docs/testing-notes.md): every read-side unlock releases a token
- * that every grace-period end and every callback acquires, which is the
- * happens-before edge RCU guarantees and TSan cannot see.
+ * RCU on liburcu's memb flavour (SRCU, on the same flavour, is srcu.c),
+ * with the ThreadSanitizer annotations liburcu 0.13 lacks (see
+ * <mmsim/rcupdate.h> and shared/docs/testing-notes.md): every read-side
+ * unlock releases a token that every grace-period end and every callback
+ * acquires, which is the happens-before edge RCU guarantees and TSan
+ * cannot see.
  */
 #define _LGPL_SOURCE
 #include <stddef.h>
@@ -21,31 +22,9 @@
 #undef rcu_barrier
 
 #include "kernel/bug.h"
+#include "kernel/rcu_internal.h"
 
-#ifdef MMSIM_TSAN
-#include <sanitizer/tsan_interface.h>
-#define rcu_tsan_release(a)	__tsan_release(a)
-#define rcu_tsan_acquire(a)	__tsan_acquire(a)
-#else
-#define rcu_tsan_release(a)	do { } while (0)
-#define rcu_tsan_acquire(a)	do { } while (0)
-#endif
-
-/*
- * Our struct rcu_head (see the public header) begins with liburcu's, so
- * liburcu queues it; the user's callback follows.  The public header is
- * not included here: both define struct rcu_head.
- */
-struct mmsim_rcu_head {
-	struct rcu_head urcu;
-	void (*func)(struct mmsim_rcu_head *head);
-};
-
-struct srcu_struct {
-	const char *name;
-};
-
-static char rcu_gp_token;
+char rcu_gp_token;
 
 void mmsim_rcu_register_thread(void)
 {
@@ -116,57 +95,21 @@ static void rcu_barrier_marker_fn(struct mmsim_rcu_head *head)
 }
 
 /*
- * Wait for every callback queued so far.  mmsim queues every callback on
+ * Wait for every callback queued so far, call_srcu()'s too (they run on
+ * the same worker: stronger than the kernel's rcu_barrier, and a test
+ * waits for every deferred free at once).  mmsim queues every callback on
  * liburcu's default worker, which runs them in order, so a marker queued
  * last has run only after all of them.  (urcu_memb_barrier() would do,
- * but its internal bookkeeping is invisible to TSan and reported as races.)
+ * but its internal bookkeeping is invisible to TSan and reported as
+ * races.)
  */
 void rcu_barrier(void)
 {
 	struct rcu_barrier_marker m;
 
 	atomic_init(&m.done, 0);
+	srcu_flush_batch();
 	call_rcu(&m.head, rcu_barrier_marker_fn);
 	while (!atomic_load_explicit(&m.done, memory_order_acquire))
 		mmsim_cpu_relax();
-}
-
-int init_srcu_struct(struct srcu_struct *ssp)
-{
-	if (!ssp->name)
-		ssp->name = "srcu";
-	return 0;
-}
-
-void cleanup_srcu_struct(struct srcu_struct *ssp)
-{
-	rcu_barrier();
-}
-
-int srcu_read_lock(struct srcu_struct *ssp)
-{
-	rcu_read_lock();
-	return 0;
-}
-
-void srcu_read_unlock(struct srcu_struct *ssp, int idx)
-{
-	BUG_ON(idx != 0);
-	rcu_read_unlock();
-}
-
-void synchronize_srcu(struct srcu_struct *ssp)
-{
-	synchronize_rcu();
-}
-
-void call_srcu(struct srcu_struct *ssp, struct mmsim_rcu_head *head,
-	       void (*func)(struct mmsim_rcu_head *head))
-{
-	call_rcu(head, func);
-}
-
-void srcu_barrier(struct srcu_struct *ssp)
-{
-	rcu_barrier();
 }

@@ -11,6 +11,7 @@
  */
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -380,6 +381,46 @@ static void test_call_rcu(void **state)
 	assert_int_equal(atomic_load(&freed), 9);
 }
 
+/*
+ * call_srcu() hands callbacks to liburcu in batches (src/kernel/srcu.c).
+ * Queued from inside a read side, none may run before that read side
+ * ends, whether its batch is full (the first 64) or still waiting; after
+ * srcu_barrier() every one has run once, in the order queued.
+ */
+#define NR_SRCU_OBJS	150
+
+static atomic_int srcu_order[NR_SRCU_OBJS], srcu_ran;
+
+static void srcu_obj_free(struct rcu_head *head)
+{
+	struct rcu_obj *o = (struct rcu_obj *)head;
+	int nth = atomic_fetch_add(&srcu_ran, 1);
+
+	atomic_store(&srcu_order[o->freed - srcu_order], nth + 1);
+}
+
+static void test_call_srcu_batches(void **state)
+{
+	static struct rcu_obj objs[NR_SRCU_OBJS];
+	const struct timespec wait = { 0, 30 * 1000 * 1000 };
+	DEFINE_SRCU(test_srcu);
+	int idx, i;
+
+	idx = srcu_read_lock(&test_srcu);
+	for (i = 0; i < NR_SRCU_OBJS; i++) {
+		objs[i].freed = &srcu_order[i];
+		call_srcu(&test_srcu, &objs[i].rcu, srcu_obj_free);
+	}
+	nanosleep(&wait, NULL);		/* time for a wrong grace period */
+	i = atomic_load(&srcu_ran);
+	srcu_read_unlock(&test_srcu, idx);
+	assert_int_equal(i, 0);
+	srcu_barrier(&test_srcu);
+	assert_int_equal(atomic_load(&srcu_ran), NR_SRCU_OBJS);
+	for (i = 0; i < NR_SRCU_OBJS; i++)
+		assert_int_equal(atomic_load(&srcu_order[i]), i + 1);
+}
+
 /* --- soft-masked interrupts and IPIs ------------------------------------------- */
 
 static atomic_int ipi_runs, ipi_wrong_context, target_state, target_cpu;
@@ -563,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_seqlock),
 		cmocka_unit_test(test_synchronize_rcu_waits_for_readers),
 		cmocka_unit_test(test_call_rcu),
+		cmocka_unit_test(test_call_srcu_batches),
 		cmocka_unit_test(test_ipi_delivered),
 		cmocka_unit_test(test_ipi_pending_while_masked),
 		cmocka_unit_test(test_ipi_wait),
