@@ -12,6 +12,7 @@ struct mmsim_command {
 int cmd_replay(int argc, char **argv);		/* sim/cmd_replay.c */
 int cmd_gen_script(int argc, char **argv);	/* sim/cmd_replay.c */
 int cmd_bench(int argc, char **argv);		/* bench/bench.c */
+int cmd_explore(int argc, char **argv);		/* sim/cmd_explore.c */
 
 #include <stdbool.h>
 

@@ -15,6 +15,8 @@ static const struct mmsim_command commands[] = {
 	{ "bench", "run a benchmark workload", cmd_bench },
 	{ "stress", "stress the fault machinery, check data and invariants",
 	  cmd_stress },
+	{ "explore", "run a fault against a system call in every schedule",
+	  cmd_explore },
 };
 
 static void usage(FILE *out)
