@@ -67,6 +67,8 @@
 #define EXPLORE_BASE		(1UL << 40)
 #define EXPLORE_PAGES		PTRS_PER_PTE	/* one whole PTE table */
 #define EXPLORE_A		(EXPLORE_BASE + PAGE_SIZE)
+/* Where mremap moves the VMA: another PTE table. */
+#define EXPLORE_MOVED		(EXPLORE_BASE + 2 * PMD_SIZE)
 #define EXPLORE_RAM		(16UL << 20)
 #define EXPLORE_STALL_MS	5
 #define EXPLORE_MAX_POINTS	100000	/* more means a CPU never stops */
@@ -82,6 +84,7 @@ struct explore_writer {
 	const char *name;
 	int (*run)(struct mm_struct *mm);
 	bool unmaps;		/* A is unmapped after it */
+	bool moves;		/* ... and its contents are at EXPLORE_MOVED */
 	bool zaps;		/* A may read zeros after it */
 	bool read_only;		/* A is read-only after it */
 };
@@ -112,6 +115,17 @@ static int w_dontneed(struct mm_struct *mm)
 	return sys_madvise(mm, EXPLORE_A, PAGE_SIZE, MADV_DONTNEED);
 }
 
+static int w_mremap(struct mm_struct *mm)
+{
+	unsigned long len = EXPLORE_PAGES * PAGE_SIZE;
+
+	if (sys_mremap(mm, EXPLORE_BASE, len, len,
+		       MREMAP_MAYMOVE | MREMAP_FIXED, EXPLORE_MOVED) !=
+	    EXPLORE_MOVED)
+		return -1;
+	return 0;
+}
+
 /* Empties the PTE table, which pt_reclaim then frees. */
 static int w_dontneed_all(struct mm_struct *mm)
 {
@@ -122,6 +136,7 @@ static int w_dontneed_all(struct mm_struct *mm)
 static const struct explore_writer writers[] = {
 	{ "munmap", w_munmap, .unmaps = true },
 	{ "munmap-page", w_munmap_page, .unmaps = true },
+	{ "mremap", w_mremap, .unmaps = true, .moves = true },
 	{ "mprotect", w_mprotect, .read_only = true },
 	{ "mprotect-page", w_mprotect_page, .read_only = true },
 	{ "dontneed", w_dontneed, .zaps = true },
@@ -262,11 +277,17 @@ static const char *check(struct mm_struct *mm, int f_ret, long warnings)
 	if (x.w_ret)
 		return "the writer's system call failed";
 	ret = mmsim_load(EXPLORE_A, &v, sizeof(v));
-	if (x.writer->unmaps)
-		return ret == SIGSEGV ? NULL : "A still mapped after munmap";
+	if (x.writer->unmaps && ret != SIGSEGV)
+		return "A still mapped after munmap";
+	if (x.writer->moves)
+		ret = mmsim_load(EXPLORE_MOVED + (EXPLORE_A - EXPLORE_BASE),
+				 &v, sizeof(v));
+	else if (x.writer->unmaps)
+		return NULL;
 	if (ret)
 		return "A cannot be read";
-	if (f_ret && !x.writer->read_only)
+	/* A store racing mremap may find no VMA at A: SIGSEGV. */
+	if (f_ret && !x.writer->read_only && !x.writer->moves)
 		return "the store failed on a writable VMA";
 	if (v == EXPLORE_VALUE)
 		return f_ret ? "a store that failed is seen" : NULL;
@@ -318,6 +339,8 @@ static struct explore_result run_schedule(struct mm_struct *mm,
 	r.w_reached = atomic_load(&x.w_stopped);
 	r.failure = check(mm, f_ret, warnings);
 	sys_munmap(mm, EXPLORE_BASE, EXPLORE_PAGES * PAGE_SIZE);
+	if (w->moves)
+		sys_munmap(mm, EXPLORE_MOVED, EXPLORE_PAGES * PAGE_SIZE);
 	return r;
 }
 

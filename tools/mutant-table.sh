@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# Which mutant does `mmsim stress` catch, by what, and how fast?
+# Which mutant does `mmsim stress` catch, by what, and how fast?  And
+# does `mmsim explore` (every schedule of a store against one system
+# call, in the first build given) catch it?
 #
 #   tools/mutant-table.sh [-t SECONDS] [-c CPUS] [-s SEED] [-l LOGDIR]
 #                         [-S STRATEGY]... [-u MUTANT]... BUILD_DIR...
@@ -15,8 +17,10 @@
 #
 # and prints one row per mutant: for each build, what caught it (TSan,
 # ASan, UBSan, data check, invariant (validate_mm), leak check, lockdep,
-# watchdog, BUG_ON, crash...) and after how many seconds; then "caught"
-# if any build caught it.  A hang is ended by the stress run's watchdog
+# watchdog, BUG_ON, crash...) and after how many seconds; then what
+# `mmsim explore --strategy S --mutant M` says in the first build (the
+# writer and schedule that caught it, or "all pass"); then "caught" if
+# any of them caught it.  A hang is ended by the stress run's watchdog
 # (exit status 3), or by timeout(1) after T + 120 s.  The logs stay in
 # LOGDIR (default: a new directory under $TMPDIR).
 #
@@ -79,7 +83,34 @@ mutants_of() {
 		     pte-spin-irqoff \
 		     no-second-vma-check no-seq-mprotect no-seq-unmap \
 		     rb-clear-early no-grace-period no-pmd-same spf-pte-alloc \
-		     no-final-pte-same seq-before-mapping-lock ;;
+		     no-final-pte-same seq-before-mapping-lock \
+		     mremap-section-early ;;
+	esac
+}
+
+# One explore run; prints "status seconds".
+explore_one() {	# build strategy mutant log
+	t0=$(now)
+	timeout 900 "$1/mmsim" explore --strategy "$2" --mutant "$3" \
+		>"$4" 2>&1
+	st=$?
+	t1=$(now)
+	echo "$st $(echo "$t1 $t0" | awk '{ printf "%.1f", $1 - $2 }')"
+}
+
+# The explore cell: the writer and the schedule, or how many passed.
+explore_cell() {	# status seconds log
+	last=$(grep -E '^(SUCCESS|FAILURE)' "$3" | tail -n 1)
+	case $last in
+	SUCCESS)
+		n=$(awk '/ schedules / { n += $5 } END { print n + 0 }' "$3")
+		echo "all $n pass ${2}s" ;;
+	FAILURE*)
+		echo "$last" | sed -E 's/^FAILURE: target ([a-z]+), writer ([a-z-]+): F stopped at point ([0-9]+) \(([a-z-]+)\), W at point ([0-9]+).*/\2 (\1) F@\3 W@\5/' |
+			awk -v s="$2" '{ print $0 " " s "s" }' ;;
+	*)
+		by=$(classify "$1" "$3")
+		echo "${by:-exit $1} ${2}s" ;;
 	esac
 }
 
@@ -141,7 +172,7 @@ printf '%-9s %-24s' strategy mutant
 for b in "$@"; do
 	printf ' %-*s' $cell_w "$(basename "$b")"
 done
-printf ' %s\n' caught
+printf ' %-34s %s\n' explore caught
 for s in $strategies; do
 	for m in none $(mutants_of "$s"); do
 		caught=no
@@ -169,6 +200,16 @@ for s in $strategies; do
 			fi
 			printf ' %-*s' $cell_w "$cell"
 		done
+		log="$logdir/explore.$s.$m.log"
+		res=$(explore_one "$1" "$s" "$m" "$log")
+		st=${res% *}
+		cell=$(explore_cell "$st" "${res#* }" "$log")
+		if [ "$m" = none ]; then
+			[ "$st" = 0 ] || { bad=1; cell="FAILED: $cell"; }
+		elif [ "$st" != 0 ]; then
+			caught=yes
+		fi
+		printf ' %-34s' "$cell"
 		if [ "$m" = none ]; then
 			printf ' -\n'
 		else

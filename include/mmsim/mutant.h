@@ -44,6 +44,12 @@ enum mmsim_mutant {
 	MUTANT_SPF_PTE_ALLOC,		/* the speculative walk allocates page tables */
 	MUTANT_NO_FINAL_PTE_SAME,	/* no pte_same() recheck under the PTE lock */
 	MUTANT_SEQ_BEFORE_MAPPING_LOCK,	/* race 2: vm_sequence begun before i_mmap_rwsem */
+	/*
+	 * mremap ends the source's vm_sequence section before it unmaps the
+	 * source, as the series did: a speculative store between the two is
+	 * lost (mmsim's stress test found it).
+	 */
+	MUTANT_MREMAP_SECTION_EARLY,
 	NR_MUTANTS
 };
 

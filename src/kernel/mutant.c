@@ -43,6 +43,8 @@ static const struct {
 		"no pte_same() recheck under the PTE lock" },
 	[MUTANT_SEQ_BEFORE_MAPPING_LOCK] = { "seq-before-mapping-lock",
 		"__vma_adjust begins vm_sequence before i_mmap_rwsem (race 2)" },
+	[MUTANT_MREMAP_SECTION_EARLY] = { "mremap-section-early",
+		"mremap ends the source's vm_sequence before unmapping it" },
 };
 
 const char *mmsim_mutant_name(enum mmsim_mutant m)

@@ -42,6 +42,7 @@
  * inside that VMA's vm_sequence write section; the splits and merges
  * happen in __vma_adjust(), which has its own.
  */
+#include <mmsim/mutant.h>
 #include <mmsim/strategy.h>
 
 #include "mm/internal.h"
@@ -532,10 +533,13 @@ static unsigned long move_vma(struct vma_remap_struct *vrm)
 	 * move failed, the copy) takes off old_len again.
 	 */
 	vrm_stat_account(vrm, vrm->new_len);
-	if (!err && (vrm->flags & MREMAP_DONTUNMAP))
+	if (!err && (vrm->flags & MREMAP_DONTUNMAP)) {
 		dontunmap_complete(vrm, new_vma);
-	else
+	} else {
+		if (mmsim_mutant_is(MUTANT_MREMAP_SECTION_EARLY))
+			move_sections_end(vrm);
 		unmap_source_vma(vrm);
+	}
 	move_sections_end(vrm);
 
 	return err ? (unsigned long)err : vrm->new_addr;
