@@ -70,7 +70,7 @@
 /* Where mremap moves the VMA: another PTE table. */
 #define EXPLORE_MOVED		(EXPLORE_BASE + 2 * PMD_SIZE)
 #define EXPLORE_RAM		(16UL << 20)
-#define EXPLORE_STALL_MS	5
+#define EXPLORE_STALL_MS	2
 #define EXPLORE_MAX_POINTS	100000	/* more means a CPU never stops */
 #define EXPLORE_VALUE		0x5a5a5a5a5a5a5a5aUL
 #define EXPLORE_TRACE		512
