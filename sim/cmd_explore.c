@@ -24,7 +24,9 @@
  * under no VMA, or writable in a read-only one, is an error),
  * validate_mm_pages(), and what A holds (a store that returned 0 is seen
  * unless the writer zapped or unmapped A).  At the end every frame must
- * be free.  The first failure is printed with its schedule; exit 1.
+ * be free.  The first failure is printed with its schedule; exit 1.  A
+ * schedule that deadlocks is ended by the watchdog, which prints every
+ * CPU's state and exits 3.
  *
  * What it is for: races.md's windows are between F's lookup and W's
  * change; this tries each of F's steps against each of W's, where the
@@ -353,6 +355,9 @@ static int explore_one(struct mm_struct *mm, enum explore_target target,
 	unsigned int i, j, max_j = 0;
 	struct explore_result r;
 
+	/* Before the watchdog's report, if a schedule deadlocks. */
+	fprintf(stderr, "explore: target %s, writer %s\n",
+		target_names[target], w->name);
 	for (i = 0; i < EXPLORE_MAX_POINTS; i++) {
 		for (j = 0; j < EXPLORE_MAX_POINTS; j++) {
 			r = run_schedule(mm, target, w, i, j);
@@ -431,7 +436,8 @@ static void usage(FILE *out)
 		"                   default both\n"
 		"  --mutant NAME    a deliberately broken variant (see mmsim stress --help)\n"
 		"  --points         print the scheduling points of F and W instead\n\n"
-		"The last line is SUCCESS or FAILURE: <schedule and what broke> (exit 0/1).\n");
+		"The last line is SUCCESS or FAILURE: <schedule and what broke> (exit 0/1;\n"
+		"3 when the watchdog ends a deadlock).\n");
 }
 
 struct explore_opts {
@@ -505,6 +511,11 @@ int cmd_explore(int argc, char **argv)
 		fprintf(stderr, "mmsim explore: mem_init failed\n");
 		return 1;
 	}
+	/* A schedule that deadlocks (race 1) ends with the watchdog's report. */
+	if (mmsim_watchdog_start(0)) {
+		fprintf(stderr, "mmsim explore: cannot start the watchdog\n");
+		return 1;
+	}
 	free_before = nr_free_pages();
 	mm = mm_alloc_strategy(4, s);
 	if (!mm) {
@@ -528,6 +539,7 @@ int cmd_explore(int argc, char **argv)
 	mmsim_set_sched_hook(NULL);
 	if (ret)
 		return 1;	/* the mm may be broken: leave it */
+	mmsim_watchdog_stop();
 	mmsim_switch_mm(NULL);
 	mmput(mm);
 	mmput(mm);

@@ -105,7 +105,7 @@ explore_cell() {	# status seconds log
 	SUCCESS)
 		n=$(awk '/ schedules / { n += $5 } END { print n + 0 }' "$3")
 		echo "all $n pass ${2}s" ;;
-	FAILURE*)
+	'FAILURE: target '*)
 		echo "$last" | sed -E 's/^FAILURE: target ([a-z]+), writer ([a-z-]+): F stopped at point ([0-9]+) \(([a-z-]+)\), W at point ([0-9]+).*/\2 (\1) F@\3 W@\5/' |
 			awk -v s="$2" '{ print $0 " " s "s" }' ;;
 	*)
