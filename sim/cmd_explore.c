@@ -45,7 +45,6 @@
  *   |  p0  |  p1  |  p2  | ... | p511 |
  *    data    target
  */
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -156,23 +155,32 @@ static const char *const event_names[SCHED_NR_EVENTS] = {
 
 /* --- one schedule ---------------------------------------------------------- */
 
-enum explore_role { ROLE_NONE, ROLE_F, ROLE_W };
+enum explore_role { ROLE_F, ROLE_W, ROLE_NONE };
 
-static __thread enum explore_role role;
+static __thread enum explore_role role = ROLE_NONE;
 static __thread bool in_pause;
+
+/* What the schedule asks of one CPU, and what it did. */
+struct explore_cpu {
+	unsigned int stop;			/* the point to stop at */
+	atomic_uint points;			/* points passed so far */
+	atomic_int stopped, done;
+	enum mmsim_sched_event ev;		/* what the stop was */
+	/* The first EXPLORE_TRACE points, for --points. */
+	unsigned char trace[EXPLORE_TRACE];
+};
 
 /* The schedule being run; the CPUs reach it through the hook. */
 static struct {
-	unsigned int f_stop, w_stop;		/* the points to stop at */
-	atomic_uint f_points, w_points;		/* points passed so far */
-	atomic_int f_stopped, w_go, w_stopped, f_done, w_done;
-	enum mmsim_sched_event f_ev, w_ev;	/* what the stops were */
-	/* The first EXPLORE_TRACE points of each, for --points. */
-	unsigned char f_trace[EXPLORE_TRACE], w_trace[EXPLORE_TRACE];
+	struct explore_cpu cpu[2];		/* [ROLE_F], [ROLE_W] */
+	atomic_int w_go;			/* W may start */
 	struct mm_struct *mm;
 	const struct explore_writer *writer;
 	int w_ret;
 } x;
+
+#define F	(&x.cpu[ROLE_F])
+#define W	(&x.cpu[ROLE_W])
 
 static long long now_ms(void)
 {
@@ -205,32 +213,29 @@ static void wait_for(atomic_int *flag, atomic_int *flag2, atomic_uint *points)
 	}
 }
 
+/*
+ * Count the point; at the one to stop at, let the other CPU run: F lets W
+ * start and waits until W stops or ends, W waits until F ends.
+ */
 static void explore_hook(enum mmsim_sched_event ev, const void *obj)
 {
+	struct explore_cpu *me, *other;
 	unsigned int n;
 
 	if (in_pause || role == ROLE_NONE || ev == SCHED_SPIN)
 		return;
 	in_pause = true;
-	if (role == ROLE_F) {
-		n = atomic_fetch_add(&x.f_points, 1);
-		if (n < EXPLORE_TRACE)
-			x.f_trace[n] = ev;
-		if (n == x.f_stop) {
-			x.f_ev = ev;
-			atomic_store(&x.f_stopped, 1);
-			atomic_store(&x.w_go, 1);
-			wait_for(&x.w_stopped, &x.w_done, &x.w_points);
-		}
-	} else {
-		n = atomic_fetch_add(&x.w_points, 1);
-		if (n < EXPLORE_TRACE)
-			x.w_trace[n] = ev;
-		if (n == x.w_stop) {
-			x.w_ev = ev;
-			atomic_store(&x.w_stopped, 1);
-			wait_for(&x.f_done, &x.f_done, &x.f_points);
-		}
+	me = &x.cpu[role];
+	other = &x.cpu[!role];
+	n = atomic_fetch_add(&me->points, 1);
+	if (n < EXPLORE_TRACE)
+		me->trace[n] = ev;
+	if (n == me->stop) {
+		me->ev = ev;
+		atomic_store(&me->stopped, 1);
+		atomic_store(&x.w_go, 1);
+		wait_for(role == ROLE_F ? &other->stopped : &other->done,
+			 &other->done, &other->points);
 	}
 	in_pause = false;
 }
@@ -244,7 +249,7 @@ static void *writer_thread(void *arg)
 	x.w_ret = x.writer->run(x.mm);
 	role = ROLE_NONE;
 	mmsim_switch_mm(NULL);
-	atomic_store(&x.w_done, 1);
+	atomic_store(&W->done, 1);
 	return arg;
 }
 
@@ -323,8 +328,8 @@ static struct explore_result run_schedule(struct mm_struct *mm,
 	memset(&x, 0, sizeof(x));
 	x.mm = mm;
 	x.writer = w;
-	x.f_stop = i;
-	x.w_stop = j;
+	F->stop = i;
+	W->stop = j;
 	if (pthread_create(&t, NULL, writer_thread, NULL)) {
 		r.failure = "pthread_create failed";
 		return r;
@@ -332,13 +337,13 @@ static struct explore_result run_schedule(struct mm_struct *mm,
 	role = ROLE_F;
 	f_ret = mmsim_store(EXPLORE_A, &v, sizeof(v));
 	role = ROLE_NONE;
-	atomic_store(&x.f_done, 1);
+	atomic_store(&F->done, 1);
 	atomic_store(&x.w_go, 1);	/* F never stopped: W runs after it */
-	while (!atomic_load(&x.w_done))
+	while (!atomic_load(&W->done))
 		mmsim_cpu_relax();
 	pthread_join(t, NULL);
-	r.f_reached = atomic_load(&x.f_stopped);
-	r.w_reached = atomic_load(&x.w_stopped);
+	r.f_reached = atomic_load(&F->stopped);
+	r.w_reached = atomic_load(&W->stopped);
 	r.failure = check(mm, f_ret, warnings);
 	sys_munmap(mm, EXPLORE_BASE, EXPLORE_PAGES * PAGE_SIZE);
 	if (w->moves)
@@ -365,8 +370,8 @@ static int explore_one(struct mm_struct *mm, enum explore_target target,
 			if (r.failure) {
 				printf("FAILURE: target %s, writer %s: F stopped at point %u (%s), W at point %u (%s): %s\n",
 				       target_names[target], w->name, i,
-				       r.f_reached ? event_names[x.f_ev] : "-",
-				       j, r.w_reached ? event_names[x.w_ev] : "-",
+				       r.f_reached ? event_names[F->ev] : "-",
+				       j, r.w_reached ? event_names[W->ev] : "-",
 				       r.failure);
 				return 1;
 			}
@@ -401,17 +406,17 @@ static int print_points(struct mm_struct *mm, enum explore_target target,
 		       target_names[target], w->name, r.failure);
 		return 1;
 	}
-	n = atomic_load(&x.f_points);
+	n = atomic_load(&F->points);
 	printf("target %s, writer %s\n  F (%u):", target_names[target],
 	       w->name, n);
 	for (k = 0; k < n && k < EXPLORE_TRACE; k++)
 		printf("%s%u:%s", k % 8 ? " " : "\n    ", k,
-		       event_names[x.f_trace[k]]);
-	n = atomic_load(&x.w_points);
+		       event_names[F->trace[k]]);
+	n = atomic_load(&W->points);
 	printf("\n  W (%u):", n);
 	for (k = 0; k < n && k < EXPLORE_TRACE; k++)
 		printf("%s%u:%s", k % 8 ? " " : "\n    ", k,
-		       event_names[x.w_trace[k]]);
+		       event_names[W->trace[k]]);
 	printf("\n");
 	return 0;
 }

@@ -24,7 +24,7 @@
 #include "kernel/bug.h"
 #include "kernel/rcu_internal.h"
 
-char rcu_gp_token;
+static char rcu_gp_token;
 
 void mmsim_rcu_register_thread(void)
 {

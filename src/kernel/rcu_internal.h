@@ -32,8 +32,13 @@ struct srcu_struct {
 	const char *name;
 };
 
-/* The token every read-side unlock releases (rcu.c). */
-extern char rcu_gp_token;
+/* rcu.c's API, as this side of the header sees struct rcu_head. */
+void rcu_read_lock(void);
+void rcu_read_unlock(void);
+void synchronize_rcu(void);
+void call_rcu(struct mmsim_rcu_head *head,
+	      void (*func)(struct mmsim_rcu_head *head));
+void rcu_barrier(void);
 
 /* Queue call_srcu()'s waiting batch now (srcu.c). */
 void srcu_flush_batch(void);

@@ -36,14 +36,6 @@
 #include "kernel/bug.h"
 #include "kernel/rcu_internal.h"
 
-/* rcu.c's, with liburcu's struct rcu_head in this file. */
-void rcu_read_lock(void);
-void rcu_read_unlock(void);
-void synchronize_rcu(void);
-void call_rcu(struct mmsim_rcu_head *head,
-	      void (*func)(struct mmsim_rcu_head *head));
-void rcu_barrier(void);
-
 #define SRCU_BATCH	64
 #define SRCU_BATCH_MS	500
 
