@@ -47,8 +47,10 @@ static const struct bench_workload workloads[] = {
 
 static void list_strategies(FILE *out)
 {
-	for (int i = 0; fault_strategy_names[i]; i++)
-		fprintf(out, " %s", fault_strategy_names[i]);
+	unsigned int n = fault_strategy_count();
+
+	for (unsigned int i = 0; i < n; i++)
+		fprintf(out, " %s", fault_strategy_get(i)->name);
 }
 
 static void bench_usage(FILE *out)
@@ -265,13 +267,12 @@ struct mm_struct *bench_mem_mm(const struct bench_opts *opts,
 	return mm;
 }
 
-/* The events that are speculative aborts, in the kernel's names. */
-static const enum fault_event abort_events[] = {
-	SPF_VMA_CHANGED, SPF_VMA_NOANON, SPF_VMA_NOTSUP, SPF_VMA_ACCESS,
-	SPF_PMD_CHANGED, SPF_PTE_LOCK,
-};
-
-void bench_fault_events(const unsigned long since[NR_FAULT_EVENTS],
+/*
+ * The strategy's lockless completions and its aborts (the events it
+ * marks in abort_events), with the kernel's names.
+ */
+void bench_fault_events(const struct fault_strategy *fs,
+			const unsigned long since[NR_FAULT_EVENTS],
 			struct bench_result *res,
 			struct bench_abort aborts[BENCH_MAX_ABORTS])
 {
@@ -279,14 +280,12 @@ void bench_fault_events(const unsigned long since[NR_FAULT_EVENTS],
 	unsigned int n = 0;
 
 	fault_events_read(now);
-	res->spf = now[SPF_COMPLETED] - since[SPF_COMPLETED];
-	for (size_t i = 0; i < sizeof(abort_events) / sizeof(abort_events[0]);
-	     i++) {
-		enum fault_event ev = abort_events[i];
-
-		if (now[ev] == since[ev])
+	res->spf = fault_events_lockless(fs, now) -
+		   fault_events_lockless(fs, since);
+	for (unsigned int ev = 0; ev < NR_FAULT_EVENTS; ev++) {
+		if (!(fs->abort_events & (1UL << ev)) || now[ev] == since[ev])
 			continue;
-		aborts[n].reason = fault_event_names[ev];
+		aborts[n].reason = fault_event_name(fs, ev);
 		aborts[n].count = now[ev] - since[ev];
 		n++;
 	}
@@ -523,7 +522,8 @@ void bench_sides_report(const struct bench_sides *s)
 		.ops = s->sim.ops, .faults = s->sim.faults,
 	};
 
-	bench_fault_events(s->since, &res, aborts);
+	bench_fault_events(fault_strategy_find(o->strategy), s->since, &res,
+			   aborts);
 	bench_report(o, &res);
 	if (!o->native)
 		return;

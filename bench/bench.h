@@ -98,7 +98,8 @@ struct bench_result {
  * fill res->spf (faults completed without the mmap lock) and res->aborts
  * (the non-zero speculative abort reasons, stored in aborts[]).
  */
-void bench_fault_events(const unsigned long since[NR_FAULT_EVENTS],
+void bench_fault_events(const struct fault_strategy *fs,
+			const unsigned long since[NR_FAULT_EVENTS],
 			struct bench_result *res,
 			struct bench_abort aborts[BENCH_MAX_ABORTS]);
 

@@ -146,11 +146,12 @@ static const struct explore_writer writers[] = {
 #define NR_WRITERS	(sizeof(writers) / sizeof(writers[0]))
 
 static const char *const event_names[SCHED_NR_EVENTS] = {
-	[SCHED_LOCK] = "lock", [SCHED_UNLOCK] = "unlock",
+	[SCHED_LOCK] = "lock", [SCHED_TRYLOCK] = "trylock",
+	[SCHED_UNLOCK] = "unlock",
 	[SCHED_SPIN] = "spin", [SCHED_SEQ] = "seqcount",
 	[SCHED_RCU] = "rcu", [SCHED_IPI] = "ipi", [SCHED_PTE] = "pte",
-	[SCHED_SPF_LOOKUP] = "spf-lookup", [SCHED_SPF_WALK] = "spf-walk",
-	[SCHED_SPF_PTE] = "spf-pte", [SCHED_SPF_FINAL] = "spf-final",
+	[SCHED_FAULT_LOOKUP] = "fault-lookup", [SCHED_FAULT_WALK] = "fault-walk",
+	[SCHED_FAULT_PTE] = "fault-pte", [SCHED_FAULT_FINAL] = "fault-final",
 };
 
 /* --- one schedule ---------------------------------------------------------- */
@@ -510,6 +511,11 @@ int cmd_explore(int argc, char **argv)
 	if (o.mutant && mmsim_set_mutant(o.mutant)) {
 		fprintf(stderr, "mmsim explore: unknown mutant '%s'\n",
 			o.mutant);
+		goto bad;
+	}
+	if (o.mutant && !fault_strategy_has_mutant(s, o.mutant)) {
+		fprintf(stderr, "mmsim explore: mutant '%s' does not apply to "
+			"strategy %s\n", o.mutant, s->name);
 		goto bad;
 	}
 	if (mem_init(EXPLORE_RAM, 0)) {

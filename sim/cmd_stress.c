@@ -34,9 +34,7 @@
 
 static void list_mutants(FILE *out, int indent)
 {
-	for (int m = 0; m < NR_MUTANTS; m++)
-		fprintf(out, "%*s%-18s %s\n", indent, "",
-			mmsim_mutant_name(m), mmsim_mutant_help(m));
+	mmsim_mutant_list(out, indent);
 }
 
 static void stress_usage(FILE *out)
@@ -55,10 +53,9 @@ static void stress_usage(FILE *out)
 		"every frame must be free again.  The last line is SUCCESS\n"
 		"or FAILURE: <what>.\n\n"
 		"  --strategy NAME  fault-handling strategy (default classic),\n"
-		"                   one of:");
-	for (int i = 0; fault_strategy_names[i]; i++)
-		fprintf(out, " %s", fault_strategy_names[i]);
-	fprintf(out, "\n"
+		"                   one of:\n");
+	fault_strategy_list(out, "                     ", true);
+	fprintf(out,
 		"  --cpus N         simulated CPUs, 1..%d (default %d; about\n"
 		"                   half are workers, the others chaos)\n"
 		"  --seconds S      run time, fractions allowed (default %g)\n"
@@ -178,19 +175,22 @@ static int check_choices(struct stress_args *a)
 	const struct fault_strategy *fs = fault_strategy_find(a->o.strategy);
 
 	if (!fs) {
-		fprintf(stderr, "mmsim stress: unknown strategy '%s' (known:",
-			a->o.strategy);
-		for (int i = 0; fault_strategy_names[i]; i++)
-			fprintf(stderr, " %s", fault_strategy_names[i]);
-		fprintf(stderr, ")\n");
+		fprintf(stderr, "mmsim stress: unknown strategy '%s'; the "
+			"strategies are:\n", a->o.strategy);
+		fault_strategy_list(stderr, "  ", false);
 		return -1;
 	}
 	a->o.spf_regions = a->spf_regions ? !strcmp(a->spf_regions, "on") :
-			   fs->speculative_fault != NULL;
+			   fs->lockless_fault != NULL;
 	if (a->mutant && mmsim_set_mutant(a->mutant)) {
 		fprintf(stderr, "mmsim stress: unknown mutant '%s'; the "
 			"mutants are:\n", a->mutant);
 		list_mutants(stderr, 2);
+		return -1;
+	}
+	if (a->mutant && !fault_strategy_has_mutant(fs, a->mutant)) {
+		fprintf(stderr, "mmsim stress: mutant '%s' does not apply to "
+			"strategy %s\n", a->mutant, fs->name);
 		return -1;
 	}
 	return 0;
@@ -264,10 +264,10 @@ static void print_stats(const struct stress_stats *st)
 		printf("stress: SPF regions: %llu accesses (%llu with no change "
 		       "around them, checked exactly), %llu VMA changes under "
 		       "them\n", st->spf_ops, st->spf_strict, st->spf_changes);
-	fault_events_print(stdout, st->events);
-	printf("stress: %.2f%% of page faults completed speculatively\n",
-	       st->events[FAULT_PAGE_FAULTS] ?
-	       100.0 * st->events[SPF_COMPLETED] /
+	fault_events_print(stdout, st->strategy, st->events);
+	printf("stress: %.2f%% of page faults completed without the mmap "
+	       "lock\n", st->events[FAULT_PAGE_FAULTS] ?
+	       100.0 * fault_events_lockless(st->strategy, st->events) /
 	       st->events[FAULT_PAGE_FAULTS] : 0.0);
 }
 
@@ -280,8 +280,8 @@ static bool spf_untested(const struct stress_args *a,
 {
 	const struct fault_strategy *fs = fault_strategy_find(a->o.strategy);
 
-	return fs->speculative_fault && a->o.spf_regions && a->o.cpus > 1 &&
-	       !st->events[SPF_COMPLETED];
+	return fs->lockless_fault && a->o.spf_regions && a->o.cpus > 1 &&
+	       !fault_events_lockless(fs, st->events);
 }
 
 int cmd_stress(int argc, char **argv)
@@ -306,7 +306,7 @@ int cmd_stress(int argc, char **argv)
 	printf("stress: strategy %s, %u CPUs (%u workers, %u chaos), %g s, "
 	       "seed %lu, mutant %s, SPF regions %s\n", a.o.strategy,
 	       a.o.cpus, (a.o.cpus + 1) / 2, a.o.cpus / 2, a.o.seconds,
-	       a.o.seed, mmsim_mutant_name(mmsim_mutant),
+	       a.o.seed, mmsim_active_mutant->name,
 	       a.o.spf_regions ? "on" : "off");
 	/* The watchdog _exit()s: what is printed must be out already. */
 	fflush(stdout);

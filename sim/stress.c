@@ -1400,6 +1400,7 @@ static void stress_body(struct stress *s, struct stress_stats *st)
 	stress_lockdep_failed(s);
 	stress_delays_stop();
 	fault_events_read(st->events);
+	st->strategy = s->mm->strategy;
 	if (!atomic_load(&s->failed))
 		stress_validate(s, "at the end");
 	if (!atomic_load(&s->failed))

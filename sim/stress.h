@@ -46,6 +46,7 @@ struct stress_stats {
 	unsigned long long spf_strict;	/* checks with no change around */
 	/* Fault events of the run (not of set-up), summed over the CPUs. */
 	unsigned long events[NR_FAULT_EVENTS];
+	const struct fault_strategy *strategy;	/* whose events they are */
 };
 
 /*

@@ -778,13 +778,13 @@ static void stress_sched_hook(enum mmsim_sched_event ev, const void *obj)
 		delay_ipi(cpu);
 		return;
 	}
-	if (!delay_spf_windows || (ev != SCHED_SPF_LOOKUP &&
-				   ev != SCHED_SPF_WALK &&
-				   ev != SCHED_SPF_PTE && ev != SCHED_SPF_FINAL))
+	if (!delay_spf_windows || (ev != SCHED_FAULT_LOOKUP &&
+				   ev != SCHED_FAULT_WALK &&
+				   ev != SCHED_FAULT_PTE && ev != SCHED_FAULT_FINAL))
 		return;
 	x = delay_next(cpu);
 	delay_spin((x >> 8) & SPF_DELAY_MASK);
-	if ((x & 7) == 0 || (ev == SCHED_SPF_PTE && (x & 7) == 4))
+	if ((x & 7) == 0 || (ev == SCHED_FAULT_PTE && (x & 7) == 4))
 		delay_long(SPF_DELAY_LONG_US +
 			   (x >> 20) % SPF_DELAY_LONG_RANGE);
 	/*
@@ -792,7 +792,7 @@ static void stress_sched_hook(enum mmsim_sched_event ev, const void *obj)
 	 * enough for a whole munmap or mremap of a 2 MiB region, page
 	 * tables freed included (interrupts are on there).
 	 */
-	if (ev == SCHED_SPF_WALK && ((x >> 3) & 63) == 0)
+	if (ev == SCHED_FAULT_WALK && ((x >> 3) & 63) == 0)
 		delay_long(SPF_DELAY_WALK_US +
 			   (x >> 32) % SPF_DELAY_WALK_RANGE);
 }

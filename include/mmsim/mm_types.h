@@ -109,7 +109,10 @@ struct vm_operations_struct {
 #define FAULT_FLAG_REMOTE		(1u << 7)
 #define FAULT_FLAG_INSTRUCTION		(1u << 8)
 #define FAULT_FLAG_INTERRUPTIBLE	(1u << 9)
-#define FAULT_FLAG_SPECULATIVE		(1u << 12)
+/* Handled under the VMA's lock, not the mmap lock (per-VMA locks). */
+#define FAULT_FLAG_VMA_LOCK		(1u << 12)
+/* Handled without any lock, validated by sequence counts (SPF). */
+#define FAULT_FLAG_SPECULATIVE		(1u << 13)
 
 /* RSS counters (enum of <linux/mm_types_task.h>) */
 enum {
@@ -192,6 +195,13 @@ struct vm_area_struct {
 	 */
 	struct list_head shared;
 	struct rcu_head vm_rcu;
+	/*
+	 * The fault-locking strategy's own state of this VMA
+	 * (vma_strategy_private(), struct fault_strategy's
+	 * vma_private_size): zeroed by vm_area_alloc() unless the strategy
+	 * allocates VMAs itself, never copied by vm_area_dup().
+	 */
+	_Alignas(16) unsigned char vm_strategy_data[];
 };
 
 struct mm_struct {
@@ -238,6 +248,8 @@ struct mm_struct {
 	const struct fault_strategy *strategy;
 	/* spf-srcu: written around every change of the VMA tree. */
 	seqlock_t mm_seq;
+	/* The strategy's own state of this mm (mm_strategy_private()). */
+	_Alignas(16) unsigned char mm_strategy_data[];
 };
 
 #define mm_cpumask(mm)	(&(mm)->cpu_bitmap)

@@ -4,6 +4,8 @@
  * known bug back, so that a test can show it would catch that bug.
  *
  * A mutant is chosen at run time (mmsim stress --mutant NAME, or a test).
+ * Mutants of the core (this enum) sit at call sites any strategy shares;
+ * a strategy's own are declared in its file (struct fault_strategy).
  * Each check sits on a slow path (once per TLB flush, once per gather
  * batch), never in the per-access or per-PTE hot path.
  */
@@ -50,22 +52,64 @@ enum mmsim_mutant {
 	 * lost (mmsim's stress test found it).
 	 */
 	MUTANT_MREMAP_SECTION_EARLY,
+	/*
+	 * The VMA write locks' historical bugs (Linux 6.4, docs/races.md):
+	 * sites that change a VMA without vma_start_write().
+	 */
+	MUTANT_FORK_NO_VMA_WRITE,	/* race 5: fork leaves the parent's VMAs unlocked */
+	MUTANT_STACK_NO_VMA_WRITE,	/* race 7: the stack grows without the VMA lock */
+	MUTANT_MMAP_PUBLISH_EARLY,	/* race 8: a new VMA linked before it is locked */
+	MUTANT_MERGE_NO_VMA_WRITE,	/* race 10: a merge changes a VMA it did not lock */
 	NR_MUTANTS
 };
 
-extern enum mmsim_mutant mmsim_mutant;
+/*
+ * One mutant: its name (kebab-case, "no-remote-flush"), a line for
+ * --help, and, for a mutant of the core, the strategies it applies to
+ * (stress and explore refuse the others): NULL for every strategy,
+ * "lockless" for every strategy with a lockless fault side, or names
+ * separated by spaces.  A strategy's own mutants (struct
+ * fault_strategy's mutants[]) apply to it alone.
+ */
+struct mmsim_mutant_desc {
+	const char *name;
+	const char *help;
+	const char *strategies;
+};
 
-static inline bool mmsim_mutant_is(enum mmsim_mutant m)
+/* The core's mutants, indexed by enum mmsim_mutant. */
+extern const struct mmsim_mutant_desc mmsim_core_mutants[NR_MUTANTS];
+/* The one that runs (&mmsim_core_mutants[MUTANT_NONE] for none). */
+extern const struct mmsim_mutant_desc *mmsim_active_mutant;
+
+static inline bool mmsim_mutant_active(const struct mmsim_mutant_desc *m)
 {
-	return __builtin_expect(__atomic_load_n(&mmsim_mutant,
+	return __builtin_expect(__atomic_load_n(&mmsim_active_mutant,
 						__ATOMIC_RELAXED) == m, 0);
 }
 
-/* Kebab-case names ("no-remote-flush"); "none" for MUTANT_NONE. */
-const char *mmsim_mutant_name(enum mmsim_mutant m);
-/* Select by name; returns 0, or -EINVAL for an unknown name. */
+static inline bool mmsim_mutant_is(enum mmsim_mutant m)
+{
+	return mmsim_mutant_active(&mmsim_core_mutants[m]);
+}
+
+static inline const char *mmsim_mutant_name(enum mmsim_mutant m)
+{
+	return m < NR_MUTANTS ? mmsim_core_mutants[m].name : "?";
+}
+
+static inline const char *mmsim_mutant_help(enum mmsim_mutant m)
+{
+	return m < NR_MUTANTS ? mmsim_core_mutants[m].help : "?";
+}
+
+/* Run m from now on (NULL: the correct code). */
+void mmsim_mutant_select(const struct mmsim_mutant_desc *m);
+/*
+ * Select by name, among the core's and every registered strategy's
+ * mutants; "none" for the correct code.  Returns 0, or -EINVAL for an
+ * unknown name.
+ */
 int mmsim_set_mutant(const char *name);
-/* One-line description of each, for --help. */
-const char *mmsim_mutant_help(enum mmsim_mutant m);
 
 #endif /* MMSIM_MUTANT_H */

@@ -12,17 +12,21 @@
 
 enum mmsim_sched_event {
 	SCHED_LOCK,		/* about to acquire a lock */
+	SCHED_TRYLOCK,		/* about to try a lock (spin, rwlock, rwsem) */
 	SCHED_UNLOCK,		/* released a lock */
 	SCHED_SPIN,		/* one turn of a wait loop */
-	SCHED_SEQ,		/* seqcount read/write */
+	SCHED_SEQ,		/* seqcount read (every one) or write */
 	SCHED_RCU,		/* RCU/SRCU read-side boundary */
 	SCHED_IPI,		/* sent or handled an IPI */
 	SCHED_PTE,		/* page-table entry read/write on a fault path */
-	/* The race windows of the speculative fault (obj: the VMA). */
-	SCHED_SPF_LOOKUP,	/* between the lockless lookup and validation */
-	SCHED_SPF_WALK,		/* between validation and the page-table walk */
-	SCHED_SPF_PTE,		/* between reading the PTE and locking it */
-	SCHED_SPF_FINAL,	/* before the final pte_same() under the lock */
+	/*
+	 * The race windows of a lockless fault, any strategy's (obj: the
+	 * VMA); the stress test injects its delays here.
+	 */
+	SCHED_FAULT_LOOKUP,	/* between the lockless lookup and validation */
+	SCHED_FAULT_WALK,	/* between validation and the page-table walk */
+	SCHED_FAULT_PTE,	/* between reading the PTE and locking it */
+	SCHED_FAULT_FINAL,	/* before the final pte_same() under the lock */
 	SCHED_NR_EVENTS
 };
 

@@ -42,9 +42,20 @@ static inline unsigned int read_seqcount_begin(const seqcount_t *s)
 	return seq;
 }
 
+/*
+ * The count, for assertions and scheduling hooks: no scheduling point
+ * (a hook that read it through raw_read_seqcount() would call itself).
+ */
+static inline unsigned int seqcount_peek(const seqcount_t *s)
+{
+	return atomic_load_explicit((atomic_uint *)&s->sequence,
+				    memory_order_acquire);
+}
+
 /* Return the count as it is, odd or not (raw_read_seqcount). */
 static inline unsigned int raw_read_seqcount(const seqcount_t *s)
 {
+	mmsim_sched_point(SCHED_SEQ, s);
 	return atomic_load_explicit((atomic_uint *)&s->sequence,
 				    memory_order_acquire);
 }

@@ -1,69 +1,182 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fault-locking strategies (shared/docs/architecture.md, "Fault locking
- * strategies").  An mm picks one when it is created.  The classic path
- * (mmap lock for reading, find_vma, handle_mm_fault) always exists and is
- * every strategy's fallback; a strategy adds:
+ * Fault-locking strategies (docs/adding-a-strategy.md).  An mm picks one
+ * when it is created.  The classic path (mmap lock for reading, find_vma,
+ * handle_mm_fault) always exists and is every strategy's fallback; a
+ * strategy adds some of:
  *
- *  - the fault side: try to handle a fault without the mmap lock
- *    (speculative_fault); VM_FAULT_RETRY (or an error) sends the fault
- *    down the classic path;
- *  - the write side: hooks that every VMA modification site calls, with
- *    the mmap lock held for writing: around a change of what a fault reads
- *    of one VMA (vma_write_begin/end, the SPF series' vm_write_begin) and
- *    around a change of the VMA tree (tree_write_begin/end);
- *  - the VMA freeing rule (vma_free): at once, after a grace period, when
- *    the last reference goes...
+ *  - the fault side: lockless_fault() tries to handle a user fault
+ *    without the mmap lock; VM_FAULT_RETRY (or an error) sends the fault
+ *    down the classic path, which finds the VMA again;
+ *  - the write side, in two families, called by every VMA modification
+ *    site with the mmap lock held for writing:
+ *      * write sections (the SPF series' vm_write_begin/end): a short
+ *        section around each change of what a fault reads of one VMA,
+ *        entered after the file's i_mmap_rwsem, and around each zap;
+ *      * VMA write locks (the kernel's vma_start_write): taken before
+ *        any other lock at every site that changes or detaches a VMA,
+ *        and all dropped together when the mmap write lock is released
+ *        or downgraded (vma_end_write_all);
+ *    and the tree hooks around every change of the VMA tree, and the
+ *    attach/detach hooks when a VMA enters or leaves it for good;
+ *  - the VMA's memory: where it comes from (vma_cache_alloc, e.g. a
+ *    cache whose objects are reused at once, SLAB_TYPESAFE_BY_RCU) and
+ *    when a VMA that was reachable may be freed (vma_free: at once,
+ *    after an RCU or SRCU grace period...);
+ *  - state of its own in every VMA and every mm (vma_private_size,
+ *    mm_private_size: zeroed, then vma_init/mm_init), so that a strategy
+ *    needs no field in <mmsim/mm_types.h>;
+ *  - the events it counts (events[]), with the kernel's names, and the
+ *    mutants that put its historical bugs back (mutants[]).
  *
  * A hook left NULL does nothing.  The modification sites call the inline
  * wrappers at the end of this file, never a strategy directly, so that a
- * new strategy (spf-refcount, mmap-seq, per-vma-lock, pte-cmpxchg) needs
- * no change at those sites.
+ * new strategy is one file in src/strategy/ and one line in
+ * src/strategy/strategies.def; fault_strategy_check() refuses a strategy
+ * whose hooks do not go together (see there).
  */
 #ifndef MMSIM_STRATEGY_H
 #define MMSIM_STRATEGY_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <mmsim/lockdep.h>
 #include <mmsim/mm_types.h>
+#include <mmsim/mutant.h>
+
+/* The per-CPU event slots: 0 counts page faults, the rest are the strategy's. */
+#define FAULT_PAGE_FAULTS	0
+#define FAULT_STRATEGY_EVENTS	1
+#define NR_FAULT_EVENTS		MMSIM_MAX_FAULT_EVENTS
 
 struct fault_strategy {
-	const char *name;
-	/* Set up and tear down the strategy's part of a new mm. */
+	const char *name;		/* "per-vma-lock": --strategy NAME */
+	const char *help;		/* one line for --help */
+
+	/* --- state of its own ----------------------------------------------- */
+	size_t mm_private_size;		/* bytes at mm_strategy_private(mm) */
+	size_t vma_private_size;	/* bytes at vma_strategy_private(vma) */
+	/* A new mm (private part zeroed); nonzero fails mm_alloc(). */
 	int (*mm_init)(struct mm_struct *mm);
+	/* The mm is empty and nobody can reach it any more. */
 	void (*mm_exit)(struct mm_struct *mm);
 	/*
-	 * Handle a user fault of the calling CPU's task without the mmap
-	 * lock.  Returns VM_FAULT_* bits; VM_FAULT_RETRY: not done, take the
-	 * classic path.  NULL: always the classic path.
+	 * A new VMA of mm (vm_area_alloc), or a copy (vm_area_dup: the
+	 * private part is not copied).  Not linked yet.
 	 */
-	vm_fault_t (*speculative_fault)(struct mm_struct *mm,
-					unsigned long address,
-					unsigned int flags);
-	void (*vma_write_begin)(struct vm_area_struct *vma);
-	void (*vma_write_end)(struct vm_area_struct *vma);
-	void (*tree_write_begin)(struct mm_struct *mm);
-	void (*tree_write_end)(struct mm_struct *mm);
-	/* Free a VMA that is out of the tree, with its file reference. */
+	void (*vma_init)(struct vm_area_struct *vma);
+
+	/* --- the VMA's memory ----------------------------------------------- */
+	/*
+	 * Memory for a VMA of vma_alloc_size() bytes, or NULL.  The core
+	 * fills in everything before vm_strategy_data; the private part is
+	 * the strategy's (a reused object keeps what it had).  NULL hook:
+	 * calloc.  vma_cache_free gives one back (NULL hook: free).
+	 */
+	struct vm_area_struct *(*vma_cache_alloc)(void);
+	void (*vma_cache_free)(struct vm_area_struct *vma);
+	/*
+	 * Drop a VMA that is out of the tree and was reachable by lockless
+	 * readers, with its file reference (vma_put_file()): at once, or
+	 * when no reader can hold it any more.  Required.
+	 */
 	void (*vma_free)(struct vm_area_struct *vma);
 	/*
 	 * Between these two, a VMA that leaves the tree is not freed yet
-	 * (for spf-srcu: an SRCU read-side section): for a writer that ends
-	 * the write section of a VMA it has unmapped inside that section
-	 * (mremap's move_vma).  NULL when vma_free frees at once; such a
-	 * strategy has no write sections to end either.
+	 * (for spf-srcu: an SRCU read side): for a writer that ends the
+	 * write section of a VMA it has unmapped inside that section
+	 * (mremap's move_vma).  Required with write sections when vma_free
+	 * may defer; a strategy without write sections needs none.
 	 */
 	int (*vma_free_defer_begin)(void);
 	void (*vma_free_defer_end)(int idx);
+
+	/* --- the fault side ------------------------------------------------- */
+	/*
+	 * Handle a user fault of the calling CPU's task without the mmap
+	 * lock.  Returns VM_FAULT_* bits; VM_FAULT_RETRY: not done, take the
+	 * classic path.  NULL: always the classic path.  The caller runs mm
+	 * and holds no lock.
+	 */
+	vm_fault_t (*lockless_fault)(struct mm_struct *mm, unsigned long address,
+				     unsigned int flags);
+	/*
+	 * Does the calling CPU hold the strategy's own fault lock on vma
+	 * (vma NULL: on some VMA of mm)?  What vma_assert_locked() accepts
+	 * besides the mmap lock: handle_mm_fault(), page-table allocation
+	 * and anon_vma_prepare() may then run.  NULL: never.
+	 */
+	bool (*fault_lock_held)(struct mm_struct *mm, struct vm_area_struct *vma);
+
+	/* --- the write side: sections ----------------------------------------- */
+	/*
+	 * vm_write_begin/end: both or neither.  May nest and overlap on one
+	 * VMA (mremap's outer section holds munmap's; the zap of
+	 * unmap_mapping_range() holds only i_mmap_rwsem).  The wrappers do
+	 * lockdep's bookkeeping (class vm_sequence), never the hooks.
+	 */
+	void (*vm_write_begin)(struct vm_area_struct *vma);
+	void (*vm_write_end)(struct vm_area_struct *vma);
+
+	/* --- the write side: VMA write locks ---------------------------------- */
+	/*
+	 * vma_start_write: the mmap-lock writer is about to change or
+	 * detach vma; the VMA stays write-locked until vma_end_write_all(mm)
+	 * at mmap_write_unlock() or mmap_write_downgrade().  Taking it again
+	 * in the same mmap write section does nothing.  Both or neither.
+	 */
+	void (*vma_start_write)(struct vm_area_struct *vma);
+	void (*vma_end_write_all)(struct mm_struct *mm);
+	/* Does the mmap-lock writer hold vma's write lock?  (asserts) */
+	bool (*vma_write_locked)(struct vm_area_struct *vma);
+
+	/* --- the tree ----------------------------------------------------------- */
+	void (*tree_write_begin)(struct mm_struct *mm);
+	void (*tree_write_end)(struct mm_struct *mm);
+	/*
+	 * vma enters the tree (__vma_link_rb), or leaves it for good
+	 * (__vma_unlink: munmap, a merge that removes it).  Both have the
+	 * mmap lock for writing, and a detached VMA was vma_start_write()n.
+	 */
+	void (*vma_mark_attached)(struct vm_area_struct *vma);
+	void (*vma_mark_detached)(struct vm_area_struct *vma);
+
+	/* --- what it counts, and how it can be broken ------------------------- */
+	/*
+	 * Names of the strategy's events, slots FAULT_STRATEGY_EVENTS on
+	 * (count_fault_event(slot)); event_lockless is the slot of "a fault
+	 * handled without the mmap lock", abort_events the slots that count
+	 * a lockless try given up (bit per slot).
+	 */
+	const char *const *events;
+	unsigned int nr_events;
+	unsigned int event_lockless;
+	unsigned long abort_events;
+	/* Its mutants (mmsim_mutant_active() tells which one runs), and count. */
+	const struct mmsim_mutant_desc *mutants;
+	unsigned int nr_mutants;
 };
 
 extern const struct fault_strategy classic_strategy;
-extern const struct fault_strategy spf_srcu_strategy;
 
-/* By name ("classic", "spf-srcu"), NULL if unknown. */
+/* The registry: every strategy of src/strategy/strategies.def, in order. */
+unsigned int fault_strategy_count(void);
+const struct fault_strategy *fault_strategy_get(unsigned int i);
+/* By name ("classic", "spf-srcu"...), NULL if unknown. */
 const struct fault_strategy *fault_strategy_find(const char *name);
-/* Names of all strategies, NULL-terminated. */
-extern const char *const fault_strategy_names[];
+/*
+ * Add a strategy built outside the tree (before it is used; names must
+ * be new).  Returns 0, -EINVAL if fault_strategy_check() refuses it,
+ * -EEXIST or -ENOSPC.
+ */
+int fault_strategy_register(const struct fault_strategy *s);
+/*
+ * Do the hooks go together?  Returns NULL, or what is wrong ("vm_write_begin
+ * without vm_write_end").  Every registered strategy has passed it.
+ */
+const char *fault_strategy_check(const struct fault_strategy *s);
+/* Print every strategy's name (and help with verbose), one per line. */
+void fault_strategy_list(FILE *out, const char *indent, bool verbose);
 /*
  * The strategy mm_alloc() gives a new mm: $MMSIM_STRATEGY if set (so the
  * whole test suite runs under each strategy), else classic.
@@ -73,32 +186,45 @@ const struct fault_strategy *fault_strategy_default(void);
 struct mm_struct *mm_alloc_strategy(unsigned int pgtable_levels,
 				    const struct fault_strategy *strategy);
 
-/*
- * Events of the fault path, counted per CPU, with the kernel's names for
- * the speculative aborts (SPF series, vmstat and trace events).
- */
-enum fault_event {
-	FAULT_PAGE_FAULTS,	/* do_user_addr_fault() entries */
-	SPF_ATTEMPT,		/* speculative tries */
-	SPF_COMPLETED,		/* ... handled without the mmap lock */
-	SPF_VMA_CHANGED,	/* the VMA changed (vm_sequence, dead node) */
-	SPF_VMA_NOANON,		/* anonymous VMA without anon_vma yet */
-	SPF_VMA_NOTSUP,		/* VMA kind not supported speculatively */
-	SPF_VMA_ACCESS,		/* access not allowed by the VMA */
-	SPF_PMD_CHANGED,	/* PMD none, or changed under us */
-	SPF_PTE_LOCK,		/* PTE lock busy (spin_trylock failed) */
-	SPF_SINGLE_THREAD,	/* mm has one user: not tried */
-	NR_FAULT_EVENTS
-};
+/* Every mutant, with its help and the strategies it applies to. */
+void mmsim_mutant_list(FILE *out, int indent);
+/* Does the mutant apply to s: one of s's own, or a core one that names s? */
+bool fault_strategy_has_mutant(const struct fault_strategy *s,
+			       const char *mutant);
 
-extern const char *const fault_event_names[NR_FAULT_EVENTS];
+/* --- events ------------------------------------------------------------------ */
 
-void count_fault_event(enum fault_event ev);
-/* Sum over all CPUs. */
+/* Count event slot ev on this CPU. */
+void count_fault_event(unsigned int ev);
+/* Sum over all CPUs, every slot. */
 void fault_events_read(unsigned long out[NR_FAULT_EVENTS]);
 void fault_events_reset(void);
-/* A `perf stat`-like summary of the events. */
-void fault_events_print(FILE *out, const unsigned long ev[NR_FAULT_EVENTS]);
+/* "page-faults" for slot 0, else s's name of the slot ("?" if none). */
+const char *fault_event_name(const struct fault_strategy *s, unsigned int ev);
+/* Faults s handled without the mmap lock (0 for classic). */
+unsigned long fault_events_lockless(const struct fault_strategy *s,
+				    const unsigned long ev[NR_FAULT_EVENTS]);
+/* A `perf stat`-like summary of s's events. */
+void fault_events_print(FILE *out, const struct fault_strategy *s,
+			const unsigned long ev[NR_FAULT_EVENTS]);
+
+/* --- private state --------------------------------------------------------- */
+
+static inline void *vma_strategy_private(struct vm_area_struct *vma)
+{
+	return vma->vm_strategy_data;
+}
+
+static inline void *mm_strategy_private(struct mm_struct *mm)
+{
+	return mm->mm_strategy_data;
+}
+
+/* Bytes of a VMA of s, with its private part. */
+static inline size_t vma_alloc_size(const struct fault_strategy *s)
+{
+	return sizeof(struct vm_area_struct) + s->vma_private_size;
+}
 
 /* --- the hooks the modification sites call --------------------------------- */
 
@@ -106,9 +232,10 @@ void fault_events_print(FILE *out, const unsigned long ev[NR_FAULT_EVENTS]);
  * A write section of one VMA, for lockdep a lock of class vm_sequence held
  * from begin to end, as the series' seqcount_t was (write_seqcount_begin):
  * __vma_adjust() must enter it after i_mmap_rwsem, which
- * unmap_mapping_range() holds when its zap enters it (races.md race 2).
- * A second VMA's section inside the first takes the subclass
+ * unmap_mapping_range() holds when its zap enters it (docs/races.md,
+ * race 2).  A second VMA's section inside the first takes the subclass
  * SINGLE_DEPTH_NESTING (class "vm_sequence/1"), as in the series.
+ * Nothing at all for a strategy without sections.
  */
 #define SINGLE_DEPTH_NESTING	1
 
@@ -117,11 +244,11 @@ static inline void vm_write_begin_nested(struct vm_area_struct *vma,
 {
 	const struct fault_strategy *s = vma->vm_mm->strategy;
 
-	if (!s->vma_write_begin)
+	if (!s->vm_write_begin)
 		return;
 	mmsim_lock_acquired(&vma->vm_sequence,
 			    subclass ? "vm_sequence/1" : "vm_sequence");
-	s->vma_write_begin(vma);
+	s->vm_write_begin(vma);
 }
 
 static inline void vm_write_begin(struct vm_area_struct *vma)
@@ -133,40 +260,88 @@ static inline void vm_write_end(struct vm_area_struct *vma)
 {
 	const struct fault_strategy *s = vma->vm_mm->strategy;
 
-	if (!s->vma_write_end)
+	if (!s->vm_write_end)
 		return;
-	s->vma_write_end(vma);
+	s->vm_write_end(vma);
 	mmsim_lock_released(&vma->vm_sequence);
 }
 
 /*
- * A write section that lasts a whole operation on the VMA: the copy of a
- * VMA by fork (until the TLB flush, race 5), a new VMA until mmap_region()
- * has finished it (race 8), mremap's source and copy until the source is
- * unmapped.  The kernel's per-VMA locks take these with vma_start_write()
- * and drop them all at mmap_write_unlock(); mmsim ends each one with
- * vma_end_write().  As for vma_start_write(), lockdep is told of an
- * acquisition released at once: ordered after the locks held now, with
- * nothing ordered after it (such a section encloses splits that take
- * i_mmap_rwsem, and no writer ever waits for a section to end).
+ * An outer write section, one that lasts a whole operation on the VMA:
+ * the copy of a VMA by fork (until the TLB flush, race 5), a new VMA
+ * until mmap_region() has finished it (race 8), mremap's source and copy
+ * until the source is unmapped.  Strategies with VMA write locks get the
+ * same protection from vma_start_write(), which the same sites call.  As
+ * for vma_start_write(), lockdep is told of an acquisition released at
+ * once: ordered after the locks held now, with nothing ordered after it
+ * (such a section encloses splits that take i_mmap_rwsem, and no writer
+ * ever waits for a section to end).
+ */
+static inline void vm_write_begin_outer(struct vm_area_struct *vma)
+{
+	const struct fault_strategy *s = vma->vm_mm->strategy;
+
+	if (!s->vm_write_begin)
+		return;
+	if (atomic_load_explicit(&lockdep_enabled, memory_order_relaxed))
+		lockdep_acquire("vm_sequence");
+	s->vm_write_begin(vma);
+}
+
+static inline void vm_write_end_outer(struct vm_area_struct *vma)
+{
+	const struct fault_strategy *s = vma->vm_mm->strategy;
+
+	if (s->vm_write_end)
+		s->vm_write_end(vma);
+}
+
+/*
+ * Write-lock vma until the mmap write lock is dropped or downgraded
+ * (vma_start_write).  The caller holds the mmap lock for writing and no
+ * other lock that a fault under the VMA lock may wait for: so before
+ * i_mmap_lock_write(), as the kernel's vma_prepare() callers do.
  */
 static inline void vma_start_write(struct vm_area_struct *vma)
 {
 	const struct fault_strategy *s = vma->vm_mm->strategy;
 
-	if (!s->vma_write_begin)
-		return;
-	if (atomic_load_explicit(&lockdep_enabled, memory_order_relaxed))
-		lockdep_acquire("vm_sequence");
-	s->vma_write_begin(vma);
+	if (s->vma_start_write)
+		s->vma_start_write(vma);
 }
 
-static inline void vma_end_write(struct vm_area_struct *vma)
+/* Drop every VMA write lock of mm (mmap_write_unlock/downgrade). */
+static inline void vma_end_write_all(struct mm_struct *mm)
+{
+	if (mm->strategy->vma_end_write_all)
+		mm->strategy->vma_end_write_all(mm);
+}
+
+/* The strategy's VMA write lock is held (always true without one). */
+void vma_assert_write_locked(struct vm_area_struct *vma);
+/*
+ * The caller may fault in vma: it holds the mmap lock, or the strategy's
+ * fault lock on vma (the kernel's vma_assert_locked() in a fault path).
+ * vma NULL: on some VMA of mm.
+ */
+void vma_assert_fault_locked(struct mm_struct *mm, struct vm_area_struct *vma);
+/* The same, as a test: for WARN_ON()s. */
+bool vma_fault_locked(struct mm_struct *mm, struct vm_area_struct *vma);
+
+static inline void vma_mark_attached(struct vm_area_struct *vma)
 {
 	const struct fault_strategy *s = vma->vm_mm->strategy;
 
-	if (s->vma_write_end)
-		s->vma_write_end(vma);
+	if (s->vma_mark_attached)
+		s->vma_mark_attached(vma);
+}
+
+static inline void vma_mark_detached(struct vm_area_struct *vma)
+{
+	const struct fault_strategy *s = vma->vm_mm->strategy;
+
+	if (s->vma_mark_detached)
+		s->vma_mark_detached(vma);
 }
 
 static inline int vma_free_defer_begin(struct mm_struct *mm)

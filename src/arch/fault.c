@@ -6,8 +6,9 @@
  * handle_mm_fault() do the work; VM_FAULT_RETRY means the lock was
  * dropped and the whole lookup starts again.
  *
- * Before all that, a strategy with a fault side (spf-srcu) tries to handle
- * a user fault without the mmap lock (seed 001 patch 10); whatever it
+ * Before all that, a strategy with a fault side (spf-srcu, per-vma-lock...)
+ * tries to handle a user fault without the mmap lock (the SPF series'
+ * handle_speculative_fault(), 6.4's lock_vma_under_rcu()); whatever it
  * does not finish, error included, goes the classic way, which finds the
  * VMA again and delivers the signal if there is one.
  *
@@ -64,8 +65,8 @@ int do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,
 	if (error_code & X86_PF_INSTR)
 		flags |= FAULT_FLAG_INSTRUCTION;
 
-	if ((error_code & X86_PF_USER) && mm->strategy->speculative_fault) {
-		fault = mm->strategy->speculative_fault(mm, address, flags);
+	if ((error_code & X86_PF_USER) && mm->strategy->lockless_fault) {
+		fault = mm->strategy->lockless_fault(mm, address, flags);
 		/*
 		 * An error goes the classic way too: it finds the VMA again
 		 * under the mmap lock and decides on the signal there.

@@ -82,6 +82,7 @@ static int __down_read_trylock(struct rw_semaphore *sem)
 
 int down_read_trylock(struct rw_semaphore *sem)
 {
+	mmsim_sched_point(SCHED_TRYLOCK, sem);
 	if (!__down_read_trylock(sem))
 		return 0;
 	mmsim_lock_acquired_trylock(sem, sem->name);
@@ -159,6 +160,7 @@ static void rwsem_grant_readers(struct rw_semaphore *sem)
 
 int down_write_trylock(struct rw_semaphore *sem)
 {
+	mmsim_sched_point(SCHED_TRYLOCK, sem);
 	if (!__down_write_trylock(sem))
 		return 0;
 	mmsim_lock_acquired_trylock(sem, sem->name);

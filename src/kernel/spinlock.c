@@ -40,7 +40,7 @@ static void spin_acquired(spinlock_t *lock, struct mmsim_cpu *cpu, bool try)
 
 int spin_trylock(spinlock_t *lock)
 {
-	mmsim_sched_point(SCHED_LOCK, lock);
+	mmsim_sched_point(SCHED_TRYLOCK, lock);
 	if (atomic_load_explicit(&lock->locked, memory_order_relaxed) ||
 	    !spin_try_acquire(lock))
 		return 0;

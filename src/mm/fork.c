@@ -95,7 +95,7 @@ static struct vm_area_struct *dup_vma(struct mm_struct *mm,
  */
 static bool mm_has_lockless_faults(struct mm_struct *mm)
 {
-	return mm->strategy->speculative_fault &&
+	return mm->strategy->lockless_fault &&
 	       atomic_load(&mm->mm_users) > 1;
 }
 
@@ -112,7 +112,7 @@ static void dup_mmap_write_end(struct mm_struct *oldmm,
 		return;
 	for (mpnt = oldmm->mmap; mpnt; mpnt = mpnt->vm_next) {
 		if (!(mpnt->vm_flags & VM_DONTCOPY))
-			vma_end_write(mpnt);
+			vm_write_end_outer(mpnt);
 		if (mpnt == last)
 			break;
 	}
@@ -152,7 +152,9 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 					-(long)vma_pages(mpnt));
 			continue;
 		}
-		vma_start_write(mpnt);
+		if (!mmsim_mutant_is(MUTANT_FORK_NO_VMA_WRITE))
+			vma_start_write(mpnt);
+		vm_write_begin_outer(mpnt);
 		last_begun = mpnt;
 		charge = 0;
 		if (mpnt->vm_flags & VM_ACCOUNT) {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <mmsim/mm.h>
+#include <mmsim/strategy.h>
 #include "kernel/bug.h"
 
 typedef unsigned long pgoff_t;
@@ -47,6 +48,8 @@ unsigned long vm_unmapped_area(struct mm_struct *mm,
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig);
 void vm_area_free(struct vm_area_struct *vma);
+void __vm_area_free(const struct fault_strategy *s, struct vm_area_struct *vma);
+void vma_put_file(struct vm_area_struct *vma);
 void remove_vma(struct vm_area_struct *vma);
 int vma_link(struct mm_struct *mm, struct vm_area_struct *vma);
 void vma_link_file_after(struct vm_area_struct *vma,
@@ -68,6 +71,7 @@ struct vma_adjust {
 	long adj_start;
 	struct vm_area_struct *remove, *remove2;
 	struct vm_area_struct *insert;
+	bool stack_no_vma_write;	/* the mutant stack-no-vma-write */
 };
 void __vma_adjust(struct mm_struct *mm, struct vma_adjust *va);
 
@@ -303,6 +307,26 @@ extern struct srcu_struct vma_srcu;
  * The caller is inside srcu_read_lock(&vma_srcu).
  */
 struct vm_area_struct *find_vma_srcu(struct mm_struct *mm, unsigned long addr);
+
+/*
+ * The events of spf-srcu (the SPF series' vmstat and trace events),
+ * counted by its fault and by the speculative paths of memory.c: slots of
+ * count_fault_event() (<mmsim/strategy.h>).
+ */
+enum spf_event {
+	SPF_ATTEMPT = FAULT_STRATEGY_EVENTS,	/* speculative tries */
+	SPF_COMPLETED,		/* ... handled without the mmap lock */
+	SPF_VMA_CHANGED,	/* the VMA changed (vm_sequence, dead node) */
+	SPF_VMA_NOANON,		/* anonymous VMA without anon_vma yet */
+	SPF_VMA_NOTSUP,		/* VMA kind not supported speculatively */
+	SPF_VMA_ACCESS,		/* access not allowed by the VMA */
+	SPF_PMD_CHANGED,	/* PMD none, or changed under us */
+	SPF_PTE_LOCK,		/* PTE lock busy (spin_trylock failed) */
+	SPF_SINGLE_THREAD,	/* mm has one user: not tried */
+	NR_SPF_EVENTS
+};
+
+extern const struct fault_strategy spf_srcu_strategy;
 
 /*
  * Has the VMA of a speculative fault changed since the fault validated it

@@ -146,6 +146,7 @@ static int madvise_vma_behavior(struct vm_area_struct *vma,
 	if (IS_ERR_VALUE((unsigned long)vma))
 		return (int)(long)vma;
 	/* A fault reads vm_flags: the mmap write lock alone is not enough. */
+	vma_start_write(vma);
 	vm_write_begin(vma);
 	WRITE_ONCE(vma->vm_flags, (unsigned long)new_flags);
 	vm_write_end(vma);

@@ -177,7 +177,7 @@ static pte_t ptep_clear_flush(struct vm_area_struct *vma, unsigned long address,
 static bool spf_pte_trylock(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	enum fault_event abort;
+	unsigned int abort;
 	spinlock_t *ptl;
 
 	local_irq_disable();
@@ -190,7 +190,7 @@ static bool spf_pte_trylock(struct vm_fault *vmf)
 		abort = SPF_PMD_CHANGED;
 		goto out_abort;
 	}
-	mmsim_sched_point(SCHED_SPF_PTE, vma);
+	mmsim_sched_point(SCHED_FAULT_PTE, vma);
 	ptl = pte_lockptr(vma->vm_mm, vmf->orig_pmd);
 	if (mmsim_mutant_is(MUTANT_PTE_SPIN_IRQOFF)) {
 		spin_lock(ptl);
@@ -284,7 +284,7 @@ static bool skip_final_pte_check(struct vm_fault *vmf)
 {
 	if (!(vmf->flags & FAULT_FLAG_SPECULATIVE))
 		return false;
-	mmsim_sched_point(SCHED_SPF_FINAL, vmf->vma);
+	mmsim_sched_point(SCHED_FAULT_FINAL, vmf->vma);
 	return mmsim_mutant_is(MUTANT_NO_FINAL_PTE_SAME);
 }
 
@@ -986,7 +986,7 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 {
 	atomic_fetch_add_explicit(&this_cpu()->nr_faults, 1,
 				  memory_order_relaxed);
-	mmap_assert_locked(vma->vm_mm);
+	vma_assert_fault_locked(vma->vm_mm, vma);
 
 	/*
 	 * Callers other than the arch handler (tests, populate) may ask for

@@ -62,6 +62,7 @@ int mlock_fixup(struct vm_area_struct *vma, struct vm_area_struct **prev,
 	 * locking is the flag plus the populate that do_mlock() does next.
 	 * A speculative fault reads vm_flags, hence the write section.
 	 */
+	vma_start_write(vma);
 	vm_write_begin(vma);
 	WRITE_ONCE(vma->vm_flags, newflags);
 	vm_write_end(vma);

@@ -56,9 +56,11 @@ struct mm_struct *mm_alloc_strategy(unsigned int pgtable_levels,
 {
 	struct mm_struct *mm;
 
+	if (!strategy)
+		strategy = fault_strategy_default();
 	if (pgtable_levels != 4 && pgtable_levels != 5)
 		return NULL;
-	mm = calloc(1, sizeof(*mm));
+	mm = calloc(1, sizeof(*mm) + strategy->mm_private_size);
 	if (!mm)
 		return NULL;
 	mm->mm_rb = RB_ROOT;
@@ -74,7 +76,7 @@ struct mm_struct *mm_alloc_strategy(unsigned int pgtable_levels,
 	mm->stack_guard_gap = STACK_GUARD_GAP_PAGES << PAGE_SHIFT;
 	mm->mmap_min_addr = DEFAULT_MMAP_MIN_ADDR;
 	mm->mmap_base = mmap_base(mm);
-	mm->strategy = strategy ? strategy : fault_strategy_default();
+	mm->strategy = strategy;
 	seqlock_init(&mm->mm_seq);
 	if (pgd_alloc(mm))
 		goto out_free;
@@ -176,13 +178,16 @@ int mmap_write_lock_killable(struct mm_struct *mm)
 	return 0;
 }
 
+/* Every VMA write lock goes with the mmap write lock (vma_end_write_all). */
 void mmap_write_unlock(struct mm_struct *mm)
 {
+	vma_end_write_all(mm);
 	up_write(&mm->mmap_lock);
 }
 
 void mmap_write_downgrade(struct mm_struct *mm)
 {
+	vma_end_write_all(mm);
 	downgrade_write(&mm->mmap_lock);
 }
 

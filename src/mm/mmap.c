@@ -202,6 +202,7 @@ static int do_vmi_align_munmap(struct mm_struct *mm, struct vm_area_struct *vma,
 				goto undo;
 		}
 		next = vma->vm_next;
+		vma_start_write(vma);
 		__vma_unlink(mm, vma);
 		mm->map_count--;
 		/* The detached VMAs form a list of their own. */
@@ -317,7 +318,14 @@ static struct vm_area_struct *mmap_new_vma(struct mm_struct *mm,
 		if (*errp)
 			goto out_free;
 	}
-	vma_start_write(vma);
+	/*
+	 * Locked before it is published: mmap_region() may still change it
+	 * (race 8).  The mutant mmap-publish-early links it first, and locks
+	 * it only after mmap_region()'s last change.
+	 */
+	if (!mmsim_mutant_is(MUTANT_MMAP_PUBLISH_EARLY))
+		vma_start_write(vma);
+	vm_write_begin_outer(vma);
 	*errp = vma_link(mm, vma);
 	if (*errp)
 		goto out_end;
@@ -325,9 +333,8 @@ static struct vm_area_struct *mmap_new_vma(struct mm_struct *mm,
 
 out_end:
 	/* Never linked: nobody saw it, it goes at once. */
-	vma_end_write(vma);
-	if (vma->vm_file)
-		fput(vma->vm_file);
+	vm_write_end_outer(vma);
+	vma_put_file(vma);
 out_free:
 	vm_area_free(vma);
 	return NULL;
@@ -399,8 +406,11 @@ static unsigned long mmap_region(struct mm_struct *mm, struct file *file,
 			mm->locked_vm += pglen;
 		}
 	}
-	if (new_vma)
-		vma_end_write(vma);
+	if (new_vma) {
+		if (mmsim_mutant_is(MUTANT_MMAP_PUBLISH_EARLY))
+			vma_start_write(vma);
+		vm_write_end_outer(vma);
+	}
 	return addr;
 
 unacct_new:
@@ -589,6 +599,7 @@ int expand_stack_locked(struct vm_area_struct *vma, unsigned long address)
 	vm_stat_account(mm, vma->vm_flags, grow);
 	va.start = address;
 	va.pgoff = vma->vm_pgoff - grow;
+	va.stack_no_vma_write = mmsim_mutant_is(MUTANT_STACK_NO_VMA_WRITE);
 	__vma_adjust(mm, &va);
 	return 0;
 }

@@ -165,6 +165,7 @@ static int mprotect_fixup(struct mmu_gather *tlb, struct vm_area_struct *vma,
 	 * with the old rights (the series' mprotect_fixup).
 	 */
 	seq = !mmsim_mutant_is(MUTANT_NO_SEQ_MPROTECT);
+	vma_start_write(vma);
 	if (seq)
 		vm_write_begin(vma);
 	WRITE_ONCE(vma->vm_flags, newflags);

@@ -213,6 +213,7 @@ static void vma_change_flag(struct vm_area_struct *vma, unsigned long flag,
 {
 	unsigned long flags = vma->vm_flags;
 
+	vma_start_write(vma);
 	vm_write_begin(vma);
 	WRITE_ONCE(vma->vm_flags, set ? flags | flag : flags & ~flag);
 	vm_write_end(vma);
@@ -238,14 +239,15 @@ static void move_sections_begin(struct vma_remap_struct *vrm,
 {
 	mmap_assert_write_locked(vrm->mm);
 	/* Sections to end after the unmap need the VMAs kept till then. */
-	VM_BUG_ON(vrm->mm->strategy->vma_write_end &&
-		  !vrm->mm->strategy->vma_free_defer_begin);
 	vrm->defer_idx = vma_free_defer_begin(vrm->mm);
 	vrm->held_vma = vma;
 	vrm->held_new_vma = new_vma != vma ? new_vma : NULL;
 	vma_start_write(vma);
-	if (vrm->held_new_vma)
+	vm_write_begin_outer(vma);
+	if (vrm->held_new_vma) {
 		vma_start_write(new_vma);
+		vm_write_begin_outer(new_vma);
+	}
 }
 
 static void move_sections_end(struct vma_remap_struct *vrm)
@@ -256,10 +258,10 @@ static void move_sections_end(struct vma_remap_struct *vrm)
 	 * A strategy without write sections (classic) has none to end, and
 	 * frees VMAs at once: the held ones may be gone, do not look.
 	 */
-	if (vrm->mm->strategy->vma_write_end) {
+	if (vrm->mm->strategy->vm_write_end) {
 		if (vrm->held_new_vma)
-			vma_end_write(vrm->held_new_vma);
-		vma_end_write(vrm->held_vma);
+			vm_write_end_outer(vrm->held_new_vma);
+		vm_write_end_outer(vrm->held_vma);
 	}
 	vma_free_defer_end(vrm->mm, vrm->defer_idx);
 	vrm->held_vma = vrm->held_new_vma = NULL;
@@ -501,6 +503,7 @@ static void dontunmap_complete(struct vma_remap_struct *vrm,
 	struct vm_area_struct *vma = vrm->vma;
 	unsigned long start = vrm->addr, end = vrm->addr + vrm->old_len;
 
+	vma_start_write(vma);
 	vm_write_begin(vma);
 	WRITE_ONCE(vma->vm_flags, vma->vm_flags & ~VM_LOCKED_MASK);
 	if (new_vma != vma && start == vma->vm_start && end == vma->vm_end)

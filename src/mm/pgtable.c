@@ -28,6 +28,8 @@
 
 #include <mmsim/rcupdate.h>
 
+#include <mmsim/strategy.h>
+
 #include "mm/internal.h"
 #include "mm/page_alloc.h"
 
@@ -205,12 +207,14 @@ void pgd_free(struct mm_struct *mm)
  * PMD goes the classic way): the table it hung could land under a VMA
  * that munmap is tearing down, where nothing would free it.  Only a
  * warning, as lockdep's would be, so the damage still shows; the stress
- * test fails on any warning.  (A per-VMA-lock strategy, which allocates
- * under the VMA lock, will have to widen this.)
+ * test fails on any warning.  A strategy's own fault lock (a VMA lock)
+ * allows it too: that VMA, and so its page tables, cannot go meanwhile.
  */
 static struct page *pagetable_alloc_locked(struct mm_struct *mm, int level)
 {
-	WARN_ON(!mmsim_lock_held_by_me(&mm->mmap_lock));
+	WARN_ON(!mmsim_lock_held_by_me(&mm->mmap_lock) &&
+		!(mm->strategy->fault_lock_held &&
+		  mm->strategy->fault_lock_held(mm, NULL)));
 	return pagetable_alloc(mm, level);
 }
 

@@ -30,6 +30,8 @@
  */
 #include <stdlib.h>
 
+#include <mmsim/strategy.h>
+
 #include "mm/internal.h"
 
 static atomic_long anon_vma_count;
@@ -146,7 +148,8 @@ int __anon_vma_prepare(struct vm_area_struct *vma)
 	struct anon_vma *anon_vma, *allocated;
 	struct anon_vma_chain *avc;
 
-	mmap_assert_locked(mm);
+	/* find_mergeable_anon_vma() looks at neighbours: fault locks only. */
+	vma_assert_fault_locked(mm, vma);
 	/* Allocate before the spinlock; most of the time we keep both. */
 	avc = anon_vma_chain_alloc();
 	allocated = anon_vma_alloc();

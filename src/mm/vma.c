@@ -30,18 +30,44 @@
 
 int sysctl_max_map_count = DEFAULT_MAX_MAP_COUNT;
 
-/* A new, zeroed VMA of mm, not yet linked anywhere. */
-struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
+/*
+ * Memory for a VMA of mm's strategy: its own cache if it keeps one (a
+ * reused object keeps its private part), else zeroed memory.
+ */
+static struct vm_area_struct *vma_cache_alloc(struct mm_struct *mm)
 {
-	struct vm_area_struct *vma = calloc(1, sizeof(*vma));
+	const struct fault_strategy *s = mm->strategy;
 
-	if (!vma)
-		return NULL;
+	if (s->vma_cache_alloc)
+		return s->vma_cache_alloc();
+	return calloc(1, vma_alloc_size(s));
+}
+
+/* The fields before vm_strategy_data that are not the VMA's contents. */
+static void vma_init_links(struct vm_area_struct *vma, struct mm_struct *mm)
+{
 	vma->vm_mm = mm;
 	INIT_LIST_HEAD(&vma->anon_vma_chain);
 	INIT_LIST_HEAD(&vma->shared);
 	RB_CLEAR_NODE(&vma->vm_rb);
+	vma->vm_next = vma->vm_prev = NULL;
+	seqcount_init(&vma->vm_sequence);
+	vma->vm_write_nest = 0;
 	__spin_lock_init(&vma->vm_sequence_lock, "vm_sequence_lock");
+	memset(&vma->vm_rcu, 0, sizeof(vma->vm_rcu));
+}
+
+/* A new, zeroed VMA of mm, not yet linked anywhere. */
+struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma = vma_cache_alloc(mm);
+
+	if (!vma)
+		return NULL;
+	memset(vma, 0, offsetof(struct vm_area_struct, vm_strategy_data));
+	vma_init_links(vma, mm);
+	if (mm->strategy->vma_init)
+		mm->strategy->vma_init(vma);
 	return vma;
 }
 
@@ -50,10 +76,12 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
  * and takes the file reference.  The copy gets a vm_sequence of its own,
  * even: orig may be inside a write section (fork copies VMAs whose
  * sequence it holds odd), and a VMA born odd would never look stable.
+ * The strategy's part is the strategy's to set up (vma_init), not a copy.
  */
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 {
-	struct vm_area_struct *new = malloc(sizeof(*new));
+	struct mm_struct *mm = orig->vm_mm;
+	struct vm_area_struct *new = vma_cache_alloc(mm);
 
 	if (!new)
 		return NULL;
@@ -62,25 +90,43 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 	 * them (unmap_mapping_range, and unlinks beside us on i_mmap).
 	 */
 	memcpy(new, orig, offsetof(struct vm_area_struct, vm_sequence));
-	INIT_LIST_HEAD(&new->anon_vma_chain);
-	INIT_LIST_HEAD(&new->shared);
-	RB_CLEAR_NODE(&new->vm_rb);
-	new->vm_next = new->vm_prev = NULL;
-	seqcount_init(&new->vm_sequence);
-	new->vm_write_nest = 0;
-	__spin_lock_init(&new->vm_sequence_lock, "vm_sequence_lock");
-	memset(&new->vm_rcu, 0, sizeof(new->vm_rcu));
+	memset(&new->vm_sequence, 0,
+	       offsetof(struct vm_area_struct, vm_strategy_data) -
+	       offsetof(struct vm_area_struct, vm_sequence));
+	vma_init_links(new, mm);
+	if (mm->strategy->vma_init)
+		mm->strategy->vma_init(new);
 	return new;
+}
+
+/*
+ * Give the memory of a VMA of strategy s back (to s's cache, if it keeps
+ * one).  For a strategy's deferred free: the mm may be gone by then.
+ */
+void __vm_area_free(const struct fault_strategy *s, struct vm_area_struct *vma)
+{
+	if (s->vma_cache_free)
+		s->vma_cache_free(vma);
+	else
+		free(vma);
 }
 
 /*
  * Free a VMA that was never in the tree (an error path, or what a failed
  * split or copy built): nobody else can have seen it.  A VMA that was in
- * the tree goes through remove_vma() or the strategy's vma_free.
+ * the tree goes through remove_vma() or the strategy's vma_free, which
+ * ends in __vm_area_free() when no reader can hold it any more.
  */
 void vm_area_free(struct vm_area_struct *vma)
 {
-	free(vma);
+	__vm_area_free(vma->vm_mm->strategy, vma);
+}
+
+/* Drop the VMA's file reference, when the VMA itself goes (vma_free). */
+void vma_put_file(struct vm_area_struct *vma)
+{
+	if (vma->vm_file)
+		fput(vma->vm_file);
 }
 
 /*
@@ -222,6 +268,25 @@ static void __vma_unlink_shared(struct mm_struct *mm,
 }
 
 /*
+ * Write-lock every VMA whose range va changes or that it removes, before
+ * any other lock (the kernel's callers of vma_prepare() do so): a fault
+ * under one of these VMA locks may wait for the file's locks.  insert is
+ * not in the tree yet.  The mutant stack-no-vma-write leaves the stack
+ * VMA that expand_stack() grows unlocked (race 7).
+ */
+static void vma_adjust_start_write(struct vma_adjust *va)
+{
+	if (!va->stack_no_vma_write)
+		vma_start_write(va->vma);
+	if (va->adjust)
+		vma_start_write(va->adjust);
+	if (va->remove)
+		vma_start_write(va->remove);
+	if (va->remove2)
+		vma_start_write(va->remove2);
+}
+
+/*
  * Open the write sections of every VMA whose range va changes; insert is
  * complete before it is linked and needs none.
  */
@@ -256,6 +321,7 @@ void __vma_adjust(struct mm_struct *mm, struct vma_adjust *va)
 	mmap_assert_write_locked(mm);
 	VM_BUG_ON(va->adjust == vma || va->remove == vma ||
 		  va->remove2 == vma);
+	vma_adjust_start_write(va);
 	if (seq_first)
 		vma_adjust_write_begin(va);
 	mapping = vma_i_mmap_lock_write(vma);
@@ -463,6 +529,8 @@ static int dup_anon_vma(struct vm_area_struct *dst, struct vm_area_struct *src,
 	int err = 0;
 
 	if (src->anon_vma && !dst->anon_vma) {
+		if (!mmsim_mutant_is(MUTANT_MERGE_NO_VMA_WRITE))
+			vma_start_write(dst);
 		vm_write_begin(dst);
 		WRITE_ONCE(dst->anon_vma, src->anon_vma);
 		if (anon_vma_clone(dst, src)) {

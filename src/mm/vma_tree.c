@@ -157,6 +157,7 @@ void __vma_link_rb(struct mm_struct *mm, struct vm_area_struct *vma,
 	else
 		mm->highest_vm_end = vm_end_gap(vma);
 
+	vma_mark_attached(vma);
 	mm_rb_write_begin(mm);
 	rb_link_node(&vma->vm_rb, rb_parent, rb_link);
 	vma->rb_subtree_gap = 0;
@@ -191,15 +192,17 @@ static void vma_rb_erase(struct mm_struct *mm, struct vm_area_struct *vma)
 }
 
 /*
- * Take vma out of the tree and the list.  The node is cleared so that a
- * lockless reader still holding vma can tell it is dead.  The caller
- * holds the mmap lock for writing.
+ * Take vma out of the tree and the list, for good.  The node is cleared so
+ * that a lockless reader still holding vma can tell it is dead, and the
+ * strategy marks it detached (a VMA lock's reader checks that).  The
+ * caller holds the mmap lock for writing, and vma's write lock.
  */
 void __vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	struct vm_area_struct *prev = vma->vm_prev, *next = vma->vm_next;
 
 	mmap_assert_write_locked(mm);
+	vma_mark_detached(vma);
 	vma_rb_erase(mm, vma);
 
 	if (prev)

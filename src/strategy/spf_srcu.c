@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * spf-srcu: speculative page faults as in Laurent Dufour's RFC v5 (seed
- * 001_92cec0805ad5505f.txt, patches 02-10).
+ * spf-srcu: speculative page faults as in Laurent Dufour's RFC v5 (the
+ * series of docs/strategies.md, patches 02-10).
  *
  * Write side: every change of what a fault reads of a VMA is bracketed by
  * vm_sequence (vm_write_begin/end), every change of the VMA tree by the
@@ -103,9 +103,8 @@ static void __spf_vma_free(struct rcu_head *head)
 	struct vm_area_struct *vma = (struct vm_area_struct *)
 		((char *)head - offsetof(struct vm_area_struct, vm_rcu));
 
-	if (vma->vm_file)
-		fput(vma->vm_file);
-	vm_area_free(vma);
+	vma_put_file(vma);
+	__vm_area_free(&spf_srcu_strategy, vma);
 }
 
 /*
@@ -259,7 +258,7 @@ static bool spf_read_pte(struct mm_struct *mm, struct vm_area_struct *vma,
 	 * reads, and pte_map_lock() will see the VMA changed; a walk that
 	 * allocated (the mutant) would hang a table under no VMA.
 	 */
-	mmsim_sched_point(SCHED_SPF_WALK, vma);
+	mmsim_sched_point(SCHED_FAULT_WALK, vma);
 	local_irq_disable();
 	if (unlikely(mmsim_mutant_is(MUTANT_SPF_PTE_ALLOC)))
 		vmf->pmd = spf_walk_pmd_alloc(mm, vmf->address, &vmf->orig_pmd);
@@ -301,7 +300,7 @@ vm_fault_t handle_speculative_fault(struct mm_struct *mm,
 	};
 	struct vm_area_struct *vma;
 	unsigned long vm_start, vm_end;
-	enum fault_event abort;
+	unsigned int abort;
 	vm_fault_t ret;
 	unsigned int seq;
 	int idx;
@@ -322,7 +321,7 @@ vm_fault_t handle_speculative_fault(struct mm_struct *mm,
 		abort = SPF_VMA_NOTSUP;	/* the classic path: SIGSEGV */
 		goto out_abort;
 	}
-	mmsim_sched_point(SCHED_SPF_LOOKUP, vma);
+	mmsim_sched_point(SCHED_FAULT_LOOKUP, vma);
 
 	/* Odd: a writer is changing it.  Cleared node: out of the tree. */
 	seq = raw_read_seqcount(&vma->vm_sequence);
@@ -387,14 +386,35 @@ out_abort:
 	return VM_FAULT_RETRY;
 }
 
+static const char *const spf_event_names[] = {
+	[SPF_ATTEMPT - FAULT_STRATEGY_EVENTS] = "spf_attempt",
+	[SPF_COMPLETED - FAULT_STRATEGY_EVENTS] = "spf_completed",
+	[SPF_VMA_CHANGED - FAULT_STRATEGY_EVENTS] = "spf_vma_changed",
+	[SPF_VMA_NOANON - FAULT_STRATEGY_EVENTS] = "spf_vma_noanon",
+	[SPF_VMA_NOTSUP - FAULT_STRATEGY_EVENTS] = "spf_vma_notsup",
+	[SPF_VMA_ACCESS - FAULT_STRATEGY_EVENTS] = "spf_vma_access",
+	[SPF_PMD_CHANGED - FAULT_STRATEGY_EVENTS] = "spf_pmd_changed",
+	[SPF_PTE_LOCK - FAULT_STRATEGY_EVENTS] = "spf_pte_lock",
+	[SPF_SINGLE_THREAD - FAULT_STRATEGY_EVENTS] = "spf_single_thread",
+};
+
+#define SPF_ABORTS	(1UL << SPF_VMA_CHANGED | 1UL << SPF_VMA_NOANON | \
+			 1UL << SPF_VMA_NOTSUP | 1UL << SPF_VMA_ACCESS | \
+			 1UL << SPF_PMD_CHANGED | 1UL << SPF_PTE_LOCK)
+
 const struct fault_strategy spf_srcu_strategy = {
 	.name = "spf-srcu",
-	.speculative_fault = handle_speculative_fault,
-	.vma_write_begin = spf_vma_write_begin,
-	.vma_write_end = spf_vma_write_end,
+	.help = "speculative faults, SPF RFC v5 (vm_sequence, mm_seq, SRCU)",
+	.lockless_fault = handle_speculative_fault,
+	.vm_write_begin = spf_vma_write_begin,
+	.vm_write_end = spf_vma_write_end,
 	.tree_write_begin = spf_tree_write_begin,
 	.tree_write_end = spf_tree_write_end,
 	.vma_free = spf_vma_free,
 	.vma_free_defer_begin = spf_vma_free_defer_begin,
 	.vma_free_defer_end = spf_vma_free_defer_end,
+	.events = spf_event_names,
+	.nr_events = NR_SPF_EVENTS - FAULT_STRATEGY_EVENTS,
+	.event_lockless = SPF_COMPLETED,
+	.abort_events = SPF_ABORTS,
 };

@@ -20,7 +20,7 @@
  *   PTE lock held elsewhere       spf_pte_lock, then classic
  *   VMA unmapped after lookup     spf_vma_changed (VMA still readable)
  *
- * The race windows are forced with the scheduling hook: at SCHED_SPF_PTE
+ * The race windows are forced with the scheduling hook: at SCHED_FAULT_PTE
  * (after the first checks, before the PTE lock, interrupts off) another
  * CPU changes the VMA or sets the PTE; at SCHED_PTE (right after the walk
  * read the PTE) the test replaces the PTE table.  The correct code gives
@@ -34,7 +34,7 @@
  *   no-seq-unmap        zap under the write lock unseen
  *   spf-pte-alloc       first fault in a PMD not classic; tables left
  *                       under no VMA by a munmap before the walk
- *                       (SCHED_SPF_WALK)
+ *                       (SCHED_FAULT_WALK)
  */
 #include <pthread.h>
 #include <sched.h>
@@ -92,7 +92,7 @@ static void take_events(void)
 }
 
 /* No abort reason but the expected one (or none) was counted. */
-static void __assert_only_abort(enum fault_event expect, const char *file,
+static void __assert_only_abort(unsigned int expect, const char *file,
 				int line)
 {
 	for (int ev = SPF_VMA_CHANGED; ev < NR_FAULT_EVENTS; ev++) {
@@ -100,7 +100,7 @@ static void __assert_only_abort(enum fault_event expect, const char *file,
 			continue;
 		if (events[ev])
 			fprintf(stderr, "unexpected %s: %lu\n",
-				fault_event_names[ev], events[ev]);
+				fault_event_name(&spf_srcu_strategy, ev), events[ev]);
 		_assert_int_equal(events[ev], 0, file, line);
 	}
 }
@@ -543,7 +543,7 @@ static void vma_unmapped_after_lookup(void **state)
 	write_ul(mm, PG(B, 0), 1);
 	take_events();
 	remote_mm = mm;
-	arm_hook(SCHED_SPF_LOOKUP, munmap_from_other_cpu);
+	arm_hook(SCHED_FAULT_LOOKUP, munmap_from_other_cpu);
 	assert_int_equal(spf(mm, PG(B, 1), UW), VM_FAULT_RETRY);
 	disarm_hook();
 	take_events();
@@ -578,7 +578,7 @@ static void vma_changed_before_pte_lock(void **state)
 	map_anon(mm, B, 0, 4, RW);
 	write_ul(mm, PG(B, 0), 1);
 	take_events();
-	arm_hook(SCHED_SPF_PTE, write_section_from_other_cpu);
+	arm_hook(SCHED_FAULT_PTE, write_section_from_other_cpu);
 	assert_int_equal(spf(mm, PG(B, 1), UW), VM_FAULT_RETRY);
 	disarm_hook();
 	take_events();
@@ -621,7 +621,7 @@ static void __mprotect_in_window(struct mm_struct *mm, const char *mutant)
 
 	remote_mm = mm;
 	assert_int_equal(mmsim_set_mutant(mutant), 0);
-	arm_hook(SCHED_SPF_PTE, mprotect_from_other_cpu);
+	arm_hook(SCHED_FAULT_PTE, mprotect_from_other_cpu);
 	ret = spf(mm, PG(B, 1), UW);
 	disarm_hook();
 	mmsim_set_mutant("none");
@@ -756,7 +756,7 @@ static void mutant_no_pmd_same_caught(void **state)
 
 /*
  * MADV_DONTNEED of the whole table's range reclaims the table (pt_reclaim)
- * on another CPU while we are in the SCHED_SPF_PTE window: past the first
+ * on another CPU while we are in the SCHED_FAULT_PTE window: past the first
  * pmd_same(), interrupts off, before the PTE lock.  It clears the PMD
  * under the PTE lock and then waits in its TLB flush for our interrupts,
  * so we only wait for the PMD to be cleared; the table is dead but not
@@ -823,7 +823,7 @@ static void __reclaim_in_pte_window(struct mm_struct *mm, bool mutant)
 	if (mutant)
 		assert_int_equal(mmsim_set_mutant("no-pmd-same"), 0);
 	rcu_read_lock();
-	arm_hook(SCHED_SPF_PTE, reclaim_in_window);
+	arm_hook(SCHED_FAULT_PTE, reclaim_in_window);
 	ret = spf(mm, PG(B, 1), UW);
 	disarm_hook();
 	mmsim_set_mutant("none");
@@ -879,7 +879,7 @@ static void mutant_no_pmd_same_reclaim_caught(void **state)
 
 /*
  * munmap finishes on another CPU between the validation of the VMA and
- * the walk (SCHED_SPF_WALK, interrupts on): free_pgtables() frees the
+ * the walk (SCHED_FAULT_WALK, interrupts on): free_pgtables() frees the
  * tables of the range.  The walk finds no PMD and gives up.  A walk that
  * allocates (spf-pte-alloc) hangs new tables where no VMA is, which
  * nothing would free before the mm's end (the stress run reports it).
@@ -903,7 +903,7 @@ static void __munmap_before_walk(struct mm_struct *mm, bool mutant)
 	write_ul(mm, PG(B, 0), 1);
 	take_events();
 	remote_mm = mm;
-	ret = spf_in_window(mm, mutant ? "spf-pte-alloc" : NULL, SCHED_SPF_WALK,
+	ret = spf_in_window(mm, mutant ? "spf-pte-alloc" : NULL, SCHED_FAULT_WALK,
 			    unmap_in_walk_window, PG(B, 1), UW);
 	assert_int_equal(ret, VM_FAULT_RETRY);
 	assert_null(vma_at(mm, B));
@@ -965,7 +965,7 @@ static void __pte_set_in_window(struct mm_struct *mm, bool mutant)
 	write_ul(mm, PG(B, 0), 1);
 	take_events();
 	remote_mm = mm;
-	ret = spf_in_window(mm, mutant ? "no-final-pte-same" : NULL, SCHED_SPF_PTE,
+	ret = spf_in_window(mm, mutant ? "no-final-pte-same" : NULL, SCHED_FAULT_PTE,
 			    fault_from_other_cpu, PG(B, 1), UW);
 	/* Both faults completed: the other CPU's, then ours. */
 	assert_int_equal(ret, 0);

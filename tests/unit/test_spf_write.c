@@ -614,7 +614,7 @@ static void watch_erase(enum mmsim_sched_event ev, const void *obj)
 {
 	if (ev != SCHED_SEQ || obj != watched_seq || !watched_node)
 		return;
-	if ((raw_read_seqcount(watched_seq) & 1) &&
+	if ((seqcount_peek(watched_seq) & 1) &&
 	    RB_EMPTY_NODE(watched_node))
 		atomic_store(&cleared_inside, 1);
 }
@@ -659,7 +659,7 @@ static void watch_begin(enum mmsim_sched_event ev, const void *obj)
 {
 	if (ev != SCHED_SEQ || obj != watched_seq)
 		return;
-	if (!(raw_read_seqcount(watched_seq) & 1))
+	if (!(seqcount_peek(watched_seq) & 1))
 		return;
 	if (atomic_exchange(&in_section, 0))
 		return;		/* the end's point: the section closes */
