@@ -1318,15 +1318,33 @@ static int stress_setup_regions(struct stress *s, struct rng *rng)
 	return 0;
 }
 
+/*
+ * calloc() for the structs that start a cache line of their own
+ * (_Alignas(64)): malloc only promises 16 bytes, and an access through a
+ * misaligned one is undefined (UBSan stops the run).  sizeof such a
+ * struct is a multiple of 64, as aligned_alloc() wants.
+ */
+void *stress_calloc_lines(size_t n, size_t size)
+{
+	void *p;
+
+	if (!n)
+		n = 1;
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	p = aligned_alloc(64, n * size);
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
 static int stress_alloc(struct stress *s)
 {
-	s->regions = calloc(s->nregions, sizeof(*s->regions));
-	s->scratch = calloc(s->nscratch ? s->nscratch : 1,
-			    sizeof(*s->scratch));
-	s->cpus = aligned_alloc(64, s->o->cpus * sizeof(*s->cpus));
+	s->regions = stress_calloc_lines(s->nregions, sizeof(*s->regions));
+	s->scratch = stress_calloc_lines(s->nscratch, sizeof(*s->scratch));
+	s->cpus = stress_calloc_lines(s->o->cpus, sizeof(*s->cpus));
 	if (!s->regions || !s->scratch || !s->cpus || stress_shmem_alloc(s))
 		return -1;
-	memset(s->cpus, 0, s->o->cpus * sizeof(*s->cpus));
 	return 0;
 }
 

@@ -145,6 +145,7 @@ bool check_ret(struct stress_cpu *c, const char *what, unsigned long addr,
 bool pattern_is_zero(const struct stress_pattern *p);
 bool pattern_is_poison(const struct stress_pattern *p);
 void pattern_str(const struct stress_pattern *p, char *buf, size_t n);
+void *stress_calloc_lines(size_t n, size_t size);
 void stress_fail_not_zero(struct stress_cpu *c, const struct stress_pattern *p,
 			  unsigned long addr, unsigned long off,
 			  const char *kind, unsigned int id, unsigned long page);
