@@ -124,6 +124,8 @@ struct scratch {
 
 /* --- helpers ------------------------------------------------------------ */
 
+atomic_int stress_interrupt;
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -1252,6 +1254,8 @@ static void stress_control(struct stress *s, unsigned int n, double *elapsed)
 
 		if (t >= end)
 			break;
+		if (atomic_load(&stress_interrupt))
+			break;
 		if (stress_lockdep_failed(s))
 			break;
 		if (t >= next) {
@@ -1267,6 +1271,8 @@ static void stress_control(struct stress *s, unsigned int n, double *elapsed)
 	atomic_store(&s->stop, 1);
 	stress_wait_all(s, n, false, "the end of the run");
 	*elapsed = now_s() - t0;
+	if (*elapsed < s->o->seconds)
+		s->interrupted = atomic_load(&stress_interrupt);
 	if (s->o->progress)
 		fprintf(stderr, "\r%60s\r", "");
 }
@@ -1397,12 +1403,19 @@ static void stress_body(struct stress *s, struct stress_stats *st)
 {
 	unsigned int started;
 	double elapsed = 0;
+	sigset_t set, old;
 
 	/* Count the run's faults only, not those of set-up. */
 	fault_events_reset();
 	lockdep_enable(true);
+	/* SIGINT and SIGTERM are the controller's (stress_interrupt). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
 	stress_delays_start(s->o->seed, s->spf != NULL);
 	started = stress_start_cpus(s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	if (started < s->o->cpus) {
 		atomic_store(&s->failed, 1);
@@ -1424,6 +1437,7 @@ static void stress_body(struct stress *s, struct stress_stats *st)
 		stress_final_check(s);
 	stress_sum(s, st);
 	st->seconds = elapsed;
+	st->interrupted = s->interrupted;
 }
 
 int stress_run(const struct stress_opts *o, struct stress_stats *st,

@@ -85,6 +85,7 @@ struct stress {
 	struct stress_cpu *cpus;
 	atomic_int ready, go, stop, pause, parked, exited;
 	atomic_int failed, reports;
+	int interrupted;		/* stress_interrupt ended it early */
 	long warnings0;			/* mmsim_warnings() at the start */
 	unsigned long long quiescent;	/* the controller's */
 	char *why;
