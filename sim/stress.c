@@ -60,6 +60,7 @@
  * keep their translations for a while (an IPI is otherwise taken at once,
  * at the target's next local_irq_enable()).
  */
+#define _GNU_SOURCE		/* pthread_timedjoin_np */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1032,6 +1033,10 @@ static void *stress_cpu_main(void *arg)
 	mmsim_cpu_detach();
 out:
 	atomic_fetch_add_explicit(&s->exited, 1, memory_order_release);
+	/* Test hook: a thread that never ends once the run is over. */
+	if (s->test_stuck_at_exit && c->idx == 0)
+		for (;;)
+			sleep_ms(1000);
 	return NULL;
 }
 
@@ -1090,6 +1095,25 @@ static void stress_wait_all(struct stress *s, unsigned int n, bool parked,
 			stress_hang(s, where);
 		sleep_ms(1);
 	}
+}
+
+/*
+ * Join the CPUs' threads, or declare a hang: a thread that never ends
+ * (stuck in its teardown, or after a failed set-up, where nothing waited
+ * for the CPUs to stop) must fail the run, not hang it.
+ */
+static void stress_join_all(struct stress *s, unsigned int n)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += HANG_MS / 1000;
+	for (unsigned int i = 0; i < n; i++)
+		if (pthread_timedjoin_np(s->cpus[i].thread, NULL, &deadline)) {
+			dprintf(2, "mmsim stress: the thread of CPU %u did "
+				"not end\n", i);
+			stress_hang(s, "the end of their threads");
+		}
 }
 
 /* Wait until every started CPU runs the mm (or is gone). */
@@ -1426,8 +1450,7 @@ static void stress_body(struct stress *s, struct stress_stats *st)
 	} else {
 		stress_control(s, started, &elapsed);
 	}
-	for (unsigned int i = 0; i < started; i++)
-		pthread_join(s->cpus[i].thread, NULL);
+	stress_join_all(s, started);
 	stress_lockdep_failed(s);
 	stress_delays_stop();
 	fault_events_read(st->events);
@@ -1447,6 +1470,9 @@ int stress_run(const struct stress_opts *o, struct stress_stats *st,
 			    .warnings0 = mmsim_warnings() };
 	struct rng rng = { o->seed };
 	int err;
+
+	/* Only tests/CMakeLists.txt's stress_stuck_at_exit sets it. */
+	s.test_stuck_at_exit = getenv("MMSIM_TEST_STRESS_STUCK_AT_EXIT");
 
 	memset(st, 0, sizeof(*st));
 	why[0] = 0;

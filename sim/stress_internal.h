@@ -86,6 +86,7 @@ struct stress {
 	atomic_int ready, go, stop, pause, parked, exited;
 	atomic_int failed, reports;
 	int interrupted;		/* stress_interrupt ended it early */
+	bool test_stuck_at_exit;	/* a CPU's thread never ends (tests) */
 	long warnings0;			/* mmsim_warnings() at the start */
 	unsigned long long quiescent;	/* the controller's */
 	char *why;
