@@ -72,16 +72,15 @@ static void bench_usage(FILE *out)
 		"                   one of:");
 	list_strategies(out);
 	fprintf(out, "\n"
-		"  --cpus N         threads of the one mm (ebizzy: 2 per CPU), "
-		"1..%d\n"
-		"                   (default 1)\n"
+		"  --cpus N         threads of the one mm, 1..%d (default 1);\n"
+		"                   ebizzy: 2 per CPU, 1..%d\n"
 		"  --seconds S      time per side, fractions allowed "
 		"(default 1)\n"
 		"  --native         also run the workload on the host kernel\n"
 		"  --json           one JSON object per result line\n"
 		"  --help           show this help\n\n"
 		"Exit status: 0, 1 if the workload failed, 2 on bad arguments.\n",
-		BENCH_MAX_CPUS);
+		BENCH_MAX_CPUS, BENCH_EBIZZY_MAX_CPUS);
 }
 
 static const struct bench_workload *find_workload(const char *name)

@@ -17,9 +17,16 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <mmsim/cpu.h>
 #include <mmsim/strategy.h>
 
-#define BENCH_MAX_CPUS		256
+/*
+ * Each thread of a run is a simulated CPU, and the main thread is one
+ * too (set-up, mmput): NR_CPUS - 1 threads at most.  ebizzy's threads
+ * are two per CPU, so it takes half as many (it checks).
+ */
+#define BENCH_MAX_CPUS		(NR_CPUS - 1)
+#define BENCH_EBIZZY_MAX_CPUS	(BENCH_MAX_CPUS / 2)
 /*
  * The machine is shared and noisy: alternate the measured sides in this
  * many rounds and sum them, so that drift affects every side equally.

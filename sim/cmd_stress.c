@@ -8,7 +8,10 @@
  * SUCCESS (exit 0) or "FAILURE: <what was caught>" (exit 1); a hang ends
  * with a FAILURE line from the watchdog and exit status 3.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -73,7 +76,9 @@ static void stress_usage(FILE *out)
 		"                   for a strategy that faults speculatively)\n"
 		"  --help           show this help\n\n"
 		"Exit status: 0 SUCCESS, 1 FAILURE, 2 bad arguments, %d hang "
-		"(the watchdog\nended the run).\n", MMSIM_WATCHDOG_EXIT);
+		"(the watchdog\nended the run), 130 or 143: SIGINT or SIGTERM "
+		"ended it early (the\ncounters so far, then INTERRUPTED: ..., "
+		"unless a FAILURE was caught).\n", MMSIM_WATCHDOG_EXIT);
 }
 
 struct stress_args {
@@ -245,6 +250,43 @@ static void catch_crashes(unsigned long seed)
 	}
 }
 
+/* Only a flag: the controller notices it within a few ms. */
+static void stress_interrupted(int sig)
+{
+	atomic_store(&stress_interrupt, sig);
+}
+
+/*
+ * SIGINT and SIGTERM end the run early but as at its end: CPUs stopped,
+ * the mm checked, the counters and an INTERRUPTED line printed.  A second
+ * one kills at once (SA_RESETHAND).  The threads started here and by the
+ * run block both, so the handler runs on the controller.
+ */
+static int catch_interrupts(void)
+{
+	struct sigaction sa = { .sa_handler = stress_interrupted,
+				.sa_flags = SA_RESETHAND | SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		return -1;
+	return 0;
+}
+
+static int start_watchdog(void)
+{
+	sigset_t set, old;
+	int err;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	err = mmsim_watchdog_start(STRESS_WATCHDOG_MS);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
 static double rate(unsigned long long n, double seconds)
 {
 	return seconds > 0 ? n / seconds : 0;
@@ -311,7 +353,11 @@ int cmd_stress(int argc, char **argv)
 	/* The watchdog _exit()s: what is printed must be out already. */
 	fflush(stdout);
 	catch_crashes(a.o.seed);
-	err = mmsim_watchdog_start(STRESS_WATCHDOG_MS);
+	if (catch_interrupts()) {
+		printf("FAILURE: set-up: sigaction: %s\n", strerror(errno));
+		return 1;
+	}
+	err = start_watchdog();
 	if (err) {
 		printf("FAILURE: set-up: watchdog: %s\n", strerror(-err));
 		return 1;
@@ -319,7 +365,7 @@ int cmd_stress(int argc, char **argv)
 	status = stress_run(&a.o, &st, why, sizeof(why));
 	mmsim_watchdog_stop();
 	print_stats(&st);
-	if (!status && spf_untested(&a, &st)) {
+	if (!status && !st.interrupted && spf_untested(&a, &st)) {
 		snprintf(why, sizeof(why), "set-up: no fault completed "
 			 "speculatively: the run did not exercise the "
 			 "speculative path");
@@ -328,6 +374,13 @@ int cmd_stress(int argc, char **argv)
 	if (status) {
 		printf("FAILURE: %s (seed %lu)\n", why, a.o.seed);
 		return 1;
+	}
+	if (st.interrupted) {
+		printf("INTERRUPTED: %s after %.2f of %g s, nothing caught "
+		       "(seed %lu)\n", st.interrupted == SIGINT ? "SIGINT" :
+		       "SIGTERM", st.seconds, a.o.seconds, a.o.seed);
+		fflush(stdout);
+		return 128 + st.interrupted;
 	}
 	printf("SUCCESS\n");
 	if (fflush(stdout)) {

@@ -60,6 +60,7 @@
  * keep their translations for a while (an IPI is otherwise taken at once,
  * at the target's next local_irq_enable()).
  */
+#define _GNU_SOURCE		/* pthread_timedjoin_np */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -123,6 +124,8 @@ struct scratch {
 };
 
 /* --- helpers ------------------------------------------------------------ */
+
+atomic_int stress_interrupt;
 
 static double now_s(void)
 {
@@ -1030,6 +1033,10 @@ static void *stress_cpu_main(void *arg)
 	mmsim_cpu_detach();
 out:
 	atomic_fetch_add_explicit(&s->exited, 1, memory_order_release);
+	/* Test hook: a thread that never ends once the run is over. */
+	if (s->test_stuck_at_exit && c->idx == 0)
+		for (;;)
+			sleep_ms(1000);
 	return NULL;
 }
 
@@ -1088,6 +1095,25 @@ static void stress_wait_all(struct stress *s, unsigned int n, bool parked,
 			stress_hang(s, where);
 		sleep_ms(1);
 	}
+}
+
+/*
+ * Join the CPUs' threads, or declare a hang: a thread that never ends
+ * (stuck in its teardown, or after a failed set-up, where nothing waited
+ * for the CPUs to stop) must fail the run, not hang it.
+ */
+static void stress_join_all(struct stress *s, unsigned int n)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += HANG_MS / 1000;
+	for (unsigned int i = 0; i < n; i++)
+		if (pthread_timedjoin_np(s->cpus[i].thread, NULL, &deadline)) {
+			dprintf(2, "mmsim stress: the thread of CPU %u did "
+				"not end\n", i);
+			stress_hang(s, "the end of their threads");
+		}
 }
 
 /* Wait until every started CPU runs the mm (or is gone). */
@@ -1252,6 +1278,8 @@ static void stress_control(struct stress *s, unsigned int n, double *elapsed)
 
 		if (t >= end)
 			break;
+		if (atomic_load(&stress_interrupt))
+			break;
 		if (stress_lockdep_failed(s))
 			break;
 		if (t >= next) {
@@ -1267,6 +1295,8 @@ static void stress_control(struct stress *s, unsigned int n, double *elapsed)
 	atomic_store(&s->stop, 1);
 	stress_wait_all(s, n, false, "the end of the run");
 	*elapsed = now_s() - t0;
+	if (*elapsed < s->o->seconds)
+		s->interrupted = atomic_load(&stress_interrupt);
 	if (s->o->progress)
 		fprintf(stderr, "\r%60s\r", "");
 }
@@ -1318,15 +1348,33 @@ static int stress_setup_regions(struct stress *s, struct rng *rng)
 	return 0;
 }
 
+/*
+ * calloc() for the structs that start a cache line of their own
+ * (_Alignas(64)): malloc only promises 16 bytes, and an access through a
+ * misaligned one is undefined (UBSan stops the run).  sizeof such a
+ * struct is a multiple of 64, as aligned_alloc() wants.
+ */
+void *stress_calloc_lines(size_t n, size_t size)
+{
+	void *p;
+
+	if (!n)
+		n = 1;
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	p = aligned_alloc(64, n * size);
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
 static int stress_alloc(struct stress *s)
 {
-	s->regions = calloc(s->nregions, sizeof(*s->regions));
-	s->scratch = calloc(s->nscratch ? s->nscratch : 1,
-			    sizeof(*s->scratch));
-	s->cpus = aligned_alloc(64, s->o->cpus * sizeof(*s->cpus));
+	s->regions = stress_calloc_lines(s->nregions, sizeof(*s->regions));
+	s->scratch = stress_calloc_lines(s->nscratch, sizeof(*s->scratch));
+	s->cpus = stress_calloc_lines(s->o->cpus, sizeof(*s->cpus));
 	if (!s->regions || !s->scratch || !s->cpus || stress_shmem_alloc(s))
 		return -1;
-	memset(s->cpus, 0, s->o->cpus * sizeof(*s->cpus));
 	return 0;
 }
 
@@ -1379,12 +1427,19 @@ static void stress_body(struct stress *s, struct stress_stats *st)
 {
 	unsigned int started;
 	double elapsed = 0;
+	sigset_t set, old;
 
 	/* Count the run's faults only, not those of set-up. */
 	fault_events_reset();
 	lockdep_enable(true);
+	/* SIGINT and SIGTERM are the controller's (stress_interrupt). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
 	stress_delays_start(s->o->seed, s->spf != NULL);
 	started = stress_start_cpus(s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	if (started < s->o->cpus) {
 		atomic_store(&s->failed, 1);
@@ -1395,8 +1450,7 @@ static void stress_body(struct stress *s, struct stress_stats *st)
 	} else {
 		stress_control(s, started, &elapsed);
 	}
-	for (unsigned int i = 0; i < started; i++)
-		pthread_join(s->cpus[i].thread, NULL);
+	stress_join_all(s, started);
 	stress_lockdep_failed(s);
 	stress_delays_stop();
 	fault_events_read(st->events);
@@ -1407,6 +1461,7 @@ static void stress_body(struct stress *s, struct stress_stats *st)
 		stress_final_check(s);
 	stress_sum(s, st);
 	st->seconds = elapsed;
+	st->interrupted = s->interrupted;
 }
 
 int stress_run(const struct stress_opts *o, struct stress_stats *st,
@@ -1416,6 +1471,9 @@ int stress_run(const struct stress_opts *o, struct stress_stats *st,
 			    .warnings0 = mmsim_warnings() };
 	struct rng rng = { o->seed };
 	int err;
+
+	/* Only tests/CMakeLists.txt's stress_stuck_at_exit sets it. */
+	s.test_stuck_at_exit = getenv("MMSIM_TEST_STRESS_STUCK_AT_EXIT");
 
 	memset(st, 0, sizeof(*st));
 	why[0] = 0;

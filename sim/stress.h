@@ -10,6 +10,7 @@
 #ifndef MMSIM_SIM_STRESS_H
 #define MMSIM_SIM_STRESS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -47,7 +48,16 @@ struct stress_stats {
 	/* Fault events of the run (not of set-up), summed over the CPUs. */
 	unsigned long events[NR_FAULT_EVENTS];
 	const struct fault_strategy *strategy;	/* whose events they are */
+	int interrupted;		/* the signal that ended it early, or 0 */
 };
+
+/*
+ * Set (to SIGINT or SIGTERM) by cmd_stress's signal handler: the
+ * controller stops the CPUs at its next turn and the run ends as at its
+ * normal end, checks and counters included.  A lock-free atomic: storing
+ * to it is async-signal-safe.
+ */
+extern atomic_int stress_interrupt;
 
 /*
  * Run the stress test.  Returns 0 when nothing was caught; 1 with a

@@ -85,6 +85,8 @@ struct stress {
 	struct stress_cpu *cpus;
 	atomic_int ready, go, stop, pause, parked, exited;
 	atomic_int failed, reports;
+	int interrupted;		/* stress_interrupt ended it early */
+	bool test_stuck_at_exit;	/* a CPU's thread never ends (tests) */
 	long warnings0;			/* mmsim_warnings() at the start */
 	unsigned long long quiescent;	/* the controller's */
 	char *why;
@@ -145,6 +147,7 @@ bool check_ret(struct stress_cpu *c, const char *what, unsigned long addr,
 bool pattern_is_zero(const struct stress_pattern *p);
 bool pattern_is_poison(const struct stress_pattern *p);
 void pattern_str(const struct stress_pattern *p, char *buf, size_t n);
+void *stress_calloc_lines(size_t n, size_t size);
 void stress_fail_not_zero(struct stress_cpu *c, const struct stress_pattern *p,
 			  unsigned long addr, unsigned long off,
 			  const char *kind, unsigned int id, unsigned long page);

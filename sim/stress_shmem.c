@@ -71,7 +71,7 @@ struct shmem_pub {
 
 int stress_shmem_alloc(struct stress *s)
 {
-	s->shmem = calloc(s->nchaos ? s->nchaos : 1, sizeof(*s->shmem));
+	s->shmem = stress_calloc_lines(s->nchaos, sizeof(*s->shmem));
 	return s->shmem ? 0 : -1;
 }
 

@@ -65,13 +65,9 @@ for b in "$@"; do
 done
 [ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/mutant-table.XXXXXX")
 mkdir -p "$logdir" || exit 2
-src=$(cd "$(dirname "$0")/.." && pwd)
 
-# The same sanitizer settings as the ctest presets.
-: "${TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$src/tools/tsan.supp}"
-: "${ASAN_OPTIONS=detect_leaks=1:abort_on_error=1}"
-: "${UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1}"
-export TSAN_OPTIONS ASAN_OPTIONS UBSAN_OPTIONS
+# The sanitizer builds carry their settings and TSan suppressions
+# (src/kernel/sanitizer_options.c): nothing to set here.
 
 # The mutants that apply to a strategy.
 mutants_of() {
