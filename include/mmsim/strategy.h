@@ -208,6 +208,16 @@ unsigned long fault_events_lockless(const struct fault_strategy *s,
 void fault_events_print(FILE *out, const struct fault_strategy *s,
 			const unsigned long ev[NR_FAULT_EVENTS]);
 
+/* --- for a strategy's vma_free -------------------------------------------- */
+
+/* Drop the VMA's file reference, when the VMA itself goes. */
+void vma_put_file(struct vm_area_struct *vma);
+/*
+ * Give a VMA's memory back to strategy s (its vma_cache_free, or free()):
+ * the end of a deferred vma_free, when the mm may be gone already.
+ */
+void __vm_area_free(const struct fault_strategy *s, struct vm_area_struct *vma);
+
 /* --- private state --------------------------------------------------------- */
 
 static inline void *vma_strategy_private(struct vm_area_struct *vma)

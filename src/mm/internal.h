@@ -48,8 +48,6 @@ unsigned long vm_unmapped_area(struct mm_struct *mm,
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig);
 void vm_area_free(struct vm_area_struct *vma);
-void __vm_area_free(const struct fault_strategy *s, struct vm_area_struct *vma);
-void vma_put_file(struct vm_area_struct *vma);
 void remove_vma(struct vm_area_struct *vma);
 int vma_link(struct mm_struct *mm, struct vm_area_struct *vma);
 void vma_link_file_after(struct vm_area_struct *vma,
