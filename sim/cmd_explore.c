@@ -88,6 +88,8 @@ struct explore_writer {
 	bool moves;		/* ... and its contents are at EXPLORE_MOVED */
 	bool zaps;		/* A may read zeros after it */
 	bool read_only;		/* A is read-only after it */
+	bool dontunmap;		/* A's contents may be at EXPLORE_MOVED or A */
+	bool stack;		/* the VMA grows down (MAP_GROWSDOWN) */
 };
 
 static int w_munmap(struct mm_struct *mm)
@@ -127,6 +129,34 @@ static int w_mremap(struct mm_struct *mm)
 	return 0;
 }
 
+/*
+ * Moves the pages and leaves the VMA, empty and without its anon_vma
+ * (MREMAP_DONTUNMAP): a fault that checked anon_vma before locking the
+ * VMA (race 9) goes on to prepare one under the VMA lock alone.
+ */
+static int w_mremap_dontunmap(struct mm_struct *mm)
+{
+	unsigned long len = EXPLORE_PAGES * PAGE_SIZE;
+
+	if (sys_mremap(mm, EXPLORE_BASE, len, len,
+		       MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
+		       EXPLORE_MOVED) != EXPLORE_MOVED)
+		return -1;
+	return 0;
+}
+
+/*
+ * A store below the stack VMA, which the fault grows down over it
+ * (expand_stack): the VMA's start and pgoff change, under its write
+ * lock unless the mutant stack-no-vma-write (race 7).
+ */
+static int w_grow_stack(struct mm_struct *mm)
+{
+	unsigned long v = 2;
+
+	return mmsim_store(EXPLORE_BASE - PAGE_SIZE, &v, sizeof(v));
+}
+
 /* Empties the PTE table, which pt_reclaim then frees. */
 static int w_dontneed_all(struct mm_struct *mm)
 {
@@ -142,6 +172,9 @@ static const struct explore_writer writers[] = {
 	{ "mprotect-page", w_mprotect_page, .read_only = true },
 	{ "dontneed", w_dontneed, .zaps = true },
 	{ "dontneed-all", w_dontneed_all, .zaps = true },
+	{ "mremap-dontunmap", w_mremap_dontunmap, .moves = true,
+	  .dontunmap = true },
+	{ "grow-stack", w_grow_stack, .stack = true },
 };
 #define NR_WRITERS	(sizeof(writers) / sizeof(writers[0]))
 
@@ -254,13 +287,15 @@ static void *writer_thread(void *arg)
 	return arg;
 }
 
-static int set_up(struct mm_struct *mm, enum explore_target target)
+static int set_up(struct mm_struct *mm, enum explore_target target,
+		  const struct explore_writer *w)
 {
 	unsigned long v = 1, addr;
 
 	addr = sys_mmap(mm, EXPLORE_BASE, EXPLORE_PAGES * PAGE_SIZE,
 			PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0);
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+			(w->stack ? MAP_GROWSDOWN : 0), NULL, 0);
 	if (addr != EXPLORE_BASE)
 		return -1;
 	if (mmsim_store(EXPLORE_BASE, &v, sizeof(v)))
@@ -268,6 +303,27 @@ static int set_up(struct mm_struct *mm, enum explore_target target)
 	if (target == TARGET_ZERO && mmsim_load(EXPLORE_A, &v, sizeof(v)))
 		return -1;
 	return 0;
+}
+
+/*
+ * After MREMAP_DONTUNMAP the store is at the copy (it was before the move)
+ * or at A (after it, in the emptied VMA), never both, never lost.
+ */
+static const char *check_dontunmap(int f_ret)
+{
+	unsigned long a = 0, m = 0;
+
+	if (mmsim_load(EXPLORE_A, &a, sizeof(a)) ||
+	    mmsim_load(EXPLORE_MOVED + (EXPLORE_A - EXPLORE_BASE), &m,
+		       sizeof(m)))
+		return "A or its copy cannot be read";
+	if ((a && a != EXPLORE_VALUE) || (m && m != EXPLORE_VALUE))
+		return "A or its copy holds neither zeros nor the store";
+	if (a == EXPLORE_VALUE && m == EXPLORE_VALUE)
+		return "the store is at A and at the copy";
+	if (f_ret)
+		return a || m ? "a store that failed is seen" : NULL;
+	return a || m ? NULL : "a store that returned 0 was lost";
 }
 
 /* What A must hold after the schedule; a description of what is wrong. */
@@ -284,6 +340,8 @@ static const char *check(struct mm_struct *mm, int f_ret, long warnings)
 		return "validate_mm_pages";
 	if (x.w_ret)
 		return "the writer's system call failed";
+	if (x.writer->dontunmap)
+		return check_dontunmap(f_ret);
 	ret = mmsim_load(EXPLORE_A, &v, sizeof(v));
 	if (x.writer->unmaps && ret != SIGSEGV)
 		return "A still mapped after munmap";
@@ -322,7 +380,7 @@ static struct explore_result run_schedule(struct mm_struct *mm,
 	pthread_t t;
 	int f_ret;
 
-	if (set_up(mm, target)) {
+	if (set_up(mm, target, w)) {
 		r.failure = "set-up failed";
 		return r;
 	}
@@ -346,7 +404,9 @@ static struct explore_result run_schedule(struct mm_struct *mm,
 	r.f_reached = atomic_load(&F->stopped);
 	r.w_reached = atomic_load(&W->stopped);
 	r.failure = check(mm, f_ret, warnings);
-	sys_munmap(mm, EXPLORE_BASE, EXPLORE_PAGES * PAGE_SIZE);
+	/* The stack may have grown down by a page. */
+	sys_munmap(mm, EXPLORE_BASE - PAGE_SIZE,
+		   (EXPLORE_PAGES + 1) * PAGE_SIZE);
 	if (w->moves)
 		sys_munmap(mm, EXPLORE_MOVED, EXPLORE_PAGES * PAGE_SIZE);
 	return r;

@@ -276,16 +276,20 @@ static bool pte_map_lock(struct vm_fault *vmf)
 /*
  * Called with the PTE lock held, right before a handler checks that the
  * PTE is still what it decided on without the lock (pte_none/pte_same)
- * and then sets it.  For a speculative fault this is a race window of its
- * own (another fault may have set the PTE since we read it); the mutant
- * no-final-pte-same drops the check there.  Returns whether to skip it.
+ * and then sets it.  For a fault without the mmap lock (speculative, or
+ * under a VMA lock) this is a race window of its own: another fault may
+ * have set the PTE since we read it, and what the mmap lock would have
+ * held off (a fork write-protecting the PTEs, race 5) may be half done.
+ * The mutant no-final-pte-same drops the speculative fault's check.
+ * Returns whether to skip it.
  */
 static bool skip_final_pte_check(struct vm_fault *vmf)
 {
-	if (!(vmf->flags & FAULT_FLAG_SPECULATIVE))
+	if (!(vmf->flags & (FAULT_FLAG_SPECULATIVE | FAULT_FLAG_VMA_LOCK)))
 		return false;
 	mmsim_sched_point(SCHED_FAULT_FINAL, vmf->vma);
-	return mmsim_mutant_is(MUTANT_NO_FINAL_PTE_SAME);
+	return (vmf->flags & FAULT_FLAG_SPECULATIVE) &&
+	       mmsim_mutant_is(MUTANT_NO_FINAL_PTE_SAME);
 }
 
 /*

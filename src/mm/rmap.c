@@ -148,8 +148,13 @@ int __anon_vma_prepare(struct vm_area_struct *vma)
 	struct anon_vma *anon_vma, *allocated;
 	struct anon_vma_chain *avc;
 
-	/* find_mergeable_anon_vma() looks at neighbours: fault locks only. */
-	vma_assert_fault_locked(mm, vma);
+	/*
+	 * find_mergeable_anon_vma() looks at the neighbours and the tree, so
+	 * a VMA lock is not enough: the mmap lock, ours (a fault under a VMA
+	 * lock falls back for a VMA without anon_vma, as since 6.4).  A
+	 * warning, as lockdep's would be: the damage still shows.
+	 */
+	WARN_ON(!mmsim_lock_held_by_me(&mm->mmap_lock));
 	/* Allocate before the spinlock; most of the time we keep both. */
 	avc = anon_vma_chain_alloc();
 	allocated = anon_vma_alloc();

@@ -53,6 +53,8 @@
  * Events (the kernel's vmstat names): VMA_LOCK_SUCCESS, VMA_LOCK_ABORT,
  * VMA_LOCK_RETRY, VMA_LOCK_MISS.
  */
+#include <string.h>
+
 #include <mmsim/cpu.h>
 #include <mmsim/rcupdate.h>
 #include <mmsim/sched.h>
@@ -127,6 +129,32 @@ static inline struct pvl_mm *pvl_mm(struct mm_struct *mm)
  * does not know the VMA.
  */
 static __thread struct vm_area_struct *pvl_read_locked;
+
+/*
+ * What a fault reads of the VMA it holds, as it was when it took the
+ * lock.  The lock promises that none of it changes until vma_end_read():
+ * every writer of these fields write-locks the VMA first, and that waits
+ * for us.  vma_end_read() checks the promise (as lockdep checks a lock's
+ * rules, not its effects), so that a site that changes a VMA without
+ * vma_start_write() (races 7, 8 and 10) is caught when a fault overlaps
+ * it, whatever that change does to the fault.
+ */
+struct pvl_snapshot {
+	unsigned long vm_start, vm_end, vm_pgoff, vm_flags, vm_page_prot;
+	struct anon_vma *anon_vma;
+};
+
+static __thread struct pvl_snapshot pvl_snap;
+
+static void pvl_snapshot(struct vm_area_struct *vma, struct pvl_snapshot *s)
+{
+	s->vm_start = READ_ONCE(vma->vm_start);
+	s->vm_end = READ_ONCE(vma->vm_end);
+	s->vm_pgoff = READ_ONCE(vma->vm_pgoff);
+	s->vm_flags = READ_ONCE(vma->vm_flags);
+	s->vm_page_prot = READ_ONCE(vma->vm_page_prot.pgprot);
+	s->anon_vma = __atomic_load_n(&vma->anon_vma, __ATOMIC_RELAXED);
+}
 
 static int pvl_mm_init(struct mm_struct *mm)
 {
@@ -300,11 +328,16 @@ static bool vma_start_read(struct vm_area_struct *vma)
 		return false;
 	}
 	pvl_read_locked = vma;
+	pvl_snapshot(vma, &pvl_snap);
 	return true;
 }
 
 static void vma_end_read(struct vm_area_struct *vma)
 {
+	struct pvl_snapshot now;
+
+	pvl_snapshot(vma, &now);
+	WARN_ON(memcmp(&now, &pvl_snap, sizeof(now)));	/* see pvl_snapshot */
 	pvl_read_locked = NULL;
 	up_read(&pvl_vma(vma)->vm_lock);
 }
@@ -402,6 +435,7 @@ static vm_fault_t pvl_lockless_fault(struct mm_struct *mm,
 	}
 	/* No mmap lock to drop and retry with. */
 	flags &= ~(FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE);
+	mmsim_sched_point(SCHED_FAULT_WALK, vma);
 	fault = handle_mm_fault(vma, address, flags | FAULT_FLAG_VMA_LOCK,
 				NULL);
 	if (!(fault & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)))
