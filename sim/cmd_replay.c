@@ -22,8 +22,12 @@ static void replay_usage(FILE *out)
 		"  --levels N   page-table levels of the simulated mm (4 or 5)\n"
 		"  --native     run the script against the host kernel instead\n"
 		"  --help       show this help\n\n"
-		"Exit status: 0, 1 if a line was malformed or the backend\n"
-		"failed, 2 on a bad option.\n");
+		"A line that would act outside the window (this process's own\n"
+		"memory, for --native) is not performed by either backend and\n"
+		"prints \"=> refused\"; a malformed line prints \"=> -22\".\n\n"
+		"Exit status: 0; 1 if a line was malformed or refused (the\n"
+		"transcript is still complete) or the backend failed; 2 on a\n"
+		"bad option.\n");
 }
 
 static void gen_usage(FILE *out)

@@ -16,6 +16,8 @@
 #define REPLAY_WINDOW_SIZE	(1UL << 32)
 #define REPLAY_SIGSEGV		(-1011L)	/* touch raised SIGSEGV */
 #define REPLAY_SIGBUS		(-1007L)	/* touch raised SIGBUS */
+/* Not performed: it would act outside the window (printed "refused"). */
+#define REPLAY_REFUSED		(-1000L)
 
 enum replay_op_kind {
 	REPLAY_MMAP,		/* mmap OFF LEN PROT [shared]  (MAP_FIXED) */
@@ -50,6 +52,12 @@ struct replay_vma {
 	char flags[160];	/* VmFlags mnemonics separated by one space */
 };
 
+/* What decides whether a line may run: the backend's address space. */
+struct replay_limits {
+	unsigned long task_size;	/* TASK_SIZE */
+	unsigned long mmap_min_addr;	/* vm.mmap_min_addr (the sysctl) */
+};
+
 struct replay_backend {
 	const char *name;
 	/* levels: 4 or 5; returns NULL on failure. */
@@ -65,6 +73,7 @@ struct replay_backend {
 	/* Fill out[] with the VMAs inside the window in address order;
 	 * return their number (at most max), or -1 on error. */
 	int (*vmas)(void *ctx, struct replay_vma *out, int max);
+	void (*limits)(void *ctx, struct replay_limits *lim);
 };
 
 extern const struct replay_backend replay_backend_mmsim;
@@ -79,9 +88,21 @@ int replay_parse_line(const char *line, struct replay_op *op,
 		      char *err, size_t errlen);
 
 /*
+ * Whether op may not run on be/ctx: it would make the kernel act on
+ * addresses outside the window (where the host has this process's own
+ * memory), so neither backend performs it.  Returns why, or NULL.
+ */
+const char *replay_refusal(const struct replay_backend *be, void *ctx,
+			   const struct replay_op *op);
+
+/* The host's vm.mmap_min_addr, or fallback if it cannot be read. */
+unsigned long replay_host_mmap_min_addr(unsigned long fallback);
+
+/*
  * Replay the script on in against be/ctx, writing the transcript to out.
- * A malformed line is echoed with " => -22" and reported on stderr.
- * Returns the number of malformed lines.
+ * A malformed line is echoed with " => -22", a refused one with
+ * " => refused", and both are reported on stderr.  Returns the number of
+ * malformed and refused lines.
  */
 int replay_run(FILE *in, FILE *out, const struct replay_backend *be, void *ctx);
 

@@ -18,6 +18,25 @@ struct replay_mmsim {
 	int bugs;		/* validate_mm() failures so far */
 };
 
+/*
+ * The simulated task, like the native backend, has no CAP_SYS_RAWIO; the
+ * sysctl vm.mmap_min_addr is the host's, so that both judge a MAP_FIXED
+ * below it alike (mmap_min_addr, where hints go, stays at least its
+ * default, as CONFIG_LSM_MMAP_MIN_ADDR keeps it on the host).
+ */
+static struct mm_struct *replay_mm_alloc(unsigned int levels)
+{
+	struct mm_struct *mm = mm_alloc(levels);
+
+	if (!mm)
+		return NULL;
+	mm->dac_mmap_min_addr =
+		replay_host_mmap_min_addr(mm->dac_mmap_min_addr);
+	if (mm->mmap_min_addr < mm->dac_mmap_min_addr)
+		mm->mmap_min_addr = mm->dac_mmap_min_addr;
+	return mm;
+}
+
 static void *mmsim_open(unsigned int levels)
 {
 	struct replay_mmsim *r = calloc(1, sizeof(*r));
@@ -25,7 +44,7 @@ static void *mmsim_open(unsigned int levels)
 	if (!r)
 		return NULL;
 	r->levels = levels;
-	r->mm = mm_alloc(levels);
+	r->mm = replay_mm_alloc(levels);
 	if (!r->mm) {
 		free(r);
 		return NULL;
@@ -47,7 +66,7 @@ static void mmsim_reset(void *ctx)
 
 	mmput(r->mm);
 	r->bugs = 0;
-	r->mm = mm_alloc(r->levels);
+	r->mm = replay_mm_alloc(r->levels);
 	if (!r->mm)
 		abort();
 }
@@ -142,8 +161,18 @@ static int mmsim_vmas(void *ctx, struct replay_vma *out, int max)
 	return r->bugs ? -1 : n;
 }
 
+static void mmsim_limits(void *ctx, struct replay_limits *lim)
+{
+	struct replay_mmsim *r = ctx;
+
+	lim->task_size = r->mm->task_size;
+	lim->mmap_min_addr = r->mm->cap_sys_rawio ? 0 :
+			     r->mm->dac_mmap_min_addr;
+}
+
 const struct replay_backend replay_backend_mmsim = {
 	.name = "mmsim",
+	.limits = mmsim_limits,
 	.open = mmsim_open,
 	.close = mmsim_close,
 	.reset = mmsim_reset,

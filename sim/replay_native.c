@@ -10,11 +10,15 @@
  * A script may ask for a range that leaves the window (a huge length, or an
  * offset that wraps around).  The kernel would act on the rest of this
  * process's mappings, so such a call is only made when the kernel rejects
- * it before touching anything, or when it provably stops inside the window;
- * madvise(), which skips holes, is clipped to the window.  The result is
- * what the kernel would say if nothing were mapped outside the window,
- * which is also how mmsim sees its own address space.  What cannot be
- * reproduced that way is refused with -EPERM and a message on stderr.
+ * it before touching anything, or when it provably stops inside the window
+ * (replay_refusal(), shared with the mmsim backend so that both refuse the
+ * same lines); madvise(), which skips holes, is clipped to the window.
+ * The result is what the kernel would say if nothing were mapped outside
+ * the window, which is also how mmsim sees its own address space.
+ *
+ * The simulated task has no CAP_SYS_RAWIO; this process drops it from its
+ * effective set, so that the host kernel refuses MAP_FIXED below
+ * vm.mmap_min_addr (-EPERM) as it would for the simulated task.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -24,6 +28,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <linux/capability.h>
 
 /* <mmsim/mm.h> spells it the kernel's way, with the same value. */
 #undef RLIM_INFINITY
@@ -35,6 +40,7 @@
 struct native_ctx {
 	unsigned int levels;
 	unsigned long task_size;	/* the host's TASK_SIZE */
+	unsigned long mmap_min_addr;	/* 0 if we may map below it */
 };
 
 static struct native_ctx native_ctx;
@@ -64,17 +70,28 @@ static bool in_window(unsigned long start, unsigned long len)
 	       len <= WINDOW_END - start;
 }
 
-/* [start, start + len) is beyond the host's TASK_SIZE or wraps. */
-static bool beyond_task(const struct native_ctx *c, unsigned long start,
-			unsigned long len)
+/*
+ * Drop CAP_SYS_RAWIO from the effective set, which lets a task map below
+ * vm.mmap_min_addr (cap_mmap_addr()); returns whether it is not there.
+ */
+static bool drop_cap_sys_rawio(void)
 {
-	return start > c->task_size || len > c->task_size - start;
-}
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	const unsigned int bit = 1U << (CAP_SYS_RAWIO % 32);
 
-static void refuse(const char *what, unsigned long addr, unsigned long len)
-{
-	fprintf(stderr, "replay native: refusing %s of %#lx+%#lx: it reaches "
-		"outside the window\n", what, addr, len);
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	if (!(data[CAP_SYS_RAWIO / 32].effective & bit))
+		return true;
+	data[CAP_SYS_RAWIO / 32].effective &= ~bit;
+	if (syscall(SYS_capset, &hdr, data))
+		return false;
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	return !(data[CAP_SYS_RAWIO / 32].effective & bit);
 }
 
 /*
@@ -138,6 +155,16 @@ static void *native_open(unsigned int levels)
 	setrlimit(RLIMIT_MEMLOCK, &unlimited);
 	native_ctx.levels = levels;
 	native_ctx.task_size = host_task_size();
+	/*
+	 * Without the drop, a MAP_FIXED below vm.mmap_min_addr would map:
+	 * say there is no such bound, and those lines are refused.
+	 */
+	native_ctx.mmap_min_addr = 0;
+	if (drop_cap_sys_rawio())
+		native_ctx.mmap_min_addr = replay_host_mmap_min_addr(0);
+	else
+		fprintf(stderr, "replay native: cannot drop CAP_SYS_RAWIO: "
+			"lines below vm.mmap_min_addr will be refused\n");
 	native_reset(&native_ctx);
 	return &native_ctx;
 }
@@ -147,113 +174,29 @@ static void native_close(void *ctx)
 	native_reset(ctx);
 }
 
-static long native_mmap(struct native_ctx *c, const struct replay_op *op,
-			unsigned long addr)
+static long native_mmap(const struct replay_op *op, unsigned long addr)
 {
-	unsigned long alen = PAGE_ALIGN(op->len);
 	int flags = MAP_ANONYMOUS;
 	long ret;
 
 	flags |= op->shared ? MAP_SHARED : MAP_PRIVATE;
 	flags |= op->kind == REPLAY_MMAPNR ? MAP_FIXED_NOREPLACE : MAP_FIXED;
-
-	/* Zero, wrapping, unaligned or beyond TASK_SIZE: rejected up front. */
-	if (!in_window(addr, alen) && op->len && alen &&
-	    !beyond_task(c, addr, alen) && !offset_in_page(addr)) {
-		refuse("mmap", addr, op->len);
-		return -EPERM;
-	}
 	ret = raw_mmap(addr, op->len, op->prot, flags);
 	if (ret < 0)
 		return ret;
 	return ret - (long)REPLAY_WINDOW_BASE;
 }
 
-static long native_munmap(struct native_ctx *c, const struct replay_op *op,
-			  unsigned long addr)
+static long native_mprotect(const struct replay_op *op, unsigned long addr)
 {
-	unsigned long alen = PAGE_ALIGN(op->len);
-
-	if (!in_window(addr, alen) && !offset_in_page(addr) &&
-	    !beyond_task(c, addr, op->len) && alen) {
-		refuse("munmap", addr, op->len);
-		return -EPERM;
-	}
-	return raw_munmap(addr, op->len);
-}
-
-/*
- * Whether some page of [start, WINDOW_END) is unmapped.  mprotect() and
- * mlock() stop with -ENOMEM at the first hole, so a range that starts in
- * the window and has a hole there never reaches beyond it.
- */
-static bool window_has_hole(unsigned long start)
-{
-	struct replay_vma *vmas;
-	unsigned long next = start - REPLAY_WINDOW_BASE;
-	int max = 4096, n, i;
-	bool hole = false;
-
-	vmas = malloc(max * sizeof(*vmas));
-	if (!vmas)
-		return false;
-	n = native_vmas(&native_ctx, vmas, max);
-	if (n < 0 || n == max)
-		goto out;
-	for (i = 0; i < n && !hole; i++) {
-		if (vmas[i].end <= next)
-			continue;
-		if (vmas[i].start > next)
-			hole = true;
-		next = vmas[i].end;
-	}
-	if (next < REPLAY_WINDOW_SIZE)
-		hole = true;
-out:
-	free(vmas);
-	return hole;
-}
-
-/*
- * mprotect, mlock, munlock: apply VMA by VMA from start and stop at the
- * first hole.  Those starting beyond TASK_SIZE find no VMA at all.
- */
-static bool stops_in_window(struct native_ctx *c, unsigned long start,
-			    unsigned long end)
-{
-	if (end <= start || start >= c->task_size)
-		return true;
-	if (start < REPLAY_WINDOW_BASE || start >= WINDOW_END)
-		return false;
-	return end <= WINDOW_END || window_has_hole(start);
-}
-
-static long native_mprotect(struct native_ctx *c, const struct replay_op *op,
-			    unsigned long addr)
-{
-	unsigned long end = addr + PAGE_ALIGN(op->len);
-
-	if (!offset_in_page(addr) && op->len &&
-	    !stops_in_window(c, addr, end)) {
-		refuse("mprotect", addr, op->len);
-		return -EPERM;
-	}
 	return native_syscall_ret(syscall(SYS_mprotect, addr, op->len,
 					  op->prot));
 }
 
-static long native_mlock(struct native_ctx *c, const struct replay_op *op,
-			 unsigned long addr)
+static long native_mlock(const struct replay_op *op, unsigned long addr)
 {
-	unsigned long start = addr & PAGE_MASK;
-	unsigned long end = start + PAGE_ALIGN(op->len + offset_in_page(addr));
 	long nr = op->kind == REPLAY_MLOCK ? SYS_mlock : SYS_munlock;
 
-	if (!stops_in_window(c, start, end)) {
-		refuse(op->kind == REPLAY_MLOCK ? "mlock" : "munlock",
-		       addr, op->len);
-		return -EPERM;
-	}
 	return native_syscall_ret(syscall(nr, addr, op->len));
 }
 
@@ -269,51 +212,21 @@ static long native_madvise(struct native_ctx *c, const struct replay_op *op,
 	unsigned long end = addr + alen;
 	long ret;
 
+	/* replay_refusal() let through only those starting in the window. */
 	if (offset_in_page(addr) || (op->len && !alen) || end <= addr ||
 	    in_window(addr, alen) || addr >= c->task_size)
 		return native_syscall_ret(syscall(SYS_madvise, addr, op->len,
 						  op->advice));
-	if (addr < REPLAY_WINDOW_BASE || addr >= WINDOW_END) {
-		refuse("madvise", addr, op->len);
-		return -EPERM;
-	}
 	ret = native_syscall_ret(syscall(SYS_madvise, addr, WINDOW_END - addr,
 					 op->advice));
 	return ret ? ret : -ENOMEM;
 }
 
-/*
- * mremap: the old range must be in the window, since shrinking unmaps its
- * tail whatever is there (across VMAs, too), and so must the new one.  A
- * range past TASK_SIZE is safe: munmap() and the checks reject it first.
- */
-static bool mremap_allowed(struct native_ctx *c, const struct replay_op *op,
-			   unsigned long addr, unsigned long new_addr)
-{
-	unsigned long old_len = PAGE_ALIGN(op->len);
-	unsigned long new_len = PAGE_ALIGN(op->new_len);
-
-	if (offset_in_page(addr) || !new_len)
-		return true;
-	if (!in_window(addr, old_len) && !beyond_task(c, addr, old_len))
-		return false;
-	if (op->mremap_flags & MREMAP_FIXED)
-		return offset_in_page(new_addr) ||
-		       in_window(new_addr, new_len) ||
-		       beyond_task(c, new_addr, new_len);
-	return in_window(addr, new_len) || beyond_task(c, addr, new_len);
-}
-
-static long native_mremap(struct native_ctx *c, const struct replay_op *op,
-			  unsigned long addr)
+static long native_mremap(const struct replay_op *op, unsigned long addr)
 {
 	unsigned long new_addr = REPLAY_WINDOW_BASE + op->new_off;
 	long ret;
 
-	if (!mremap_allowed(c, op, addr, new_addr)) {
-		refuse("mremap", addr, op->len);
-		return -EPERM;
-	}
 	ret = native_syscall_ret(syscall(SYS_mremap, addr, op->len,
 					 op->new_len, op->mremap_flags,
 					 new_addr));
@@ -379,22 +292,30 @@ static long native_apply(void *ctx, const struct replay_op *op)
 {
 	struct native_ctx *c = ctx;
 	unsigned long addr = REPLAY_WINDOW_BASE + op->off;
+	const char *why;
+
+	/* replay_run() asked already; this process's memory is at stake. */
+	why = replay_refusal(&replay_backend_native, ctx, op);
+	if (why) {
+		fprintf(stderr, "replay native: refused: %s\n", why);
+		return REPLAY_REFUSED;
+	}
 
 	switch (op->kind) {
 	case REPLAY_MMAP:
 	case REPLAY_MMAPNR:
-		return native_mmap(c, op, addr);
+		return native_mmap(op, addr);
 	case REPLAY_MUNMAP:
-		return native_munmap(c, op, addr);
+		return raw_munmap(addr, op->len);
 	case REPLAY_MPROTECT:
-		return native_mprotect(c, op, addr);
+		return native_mprotect(op, addr);
 	case REPLAY_MREMAP:
-		return native_mremap(c, op, addr);
+		return native_mremap(op, addr);
 	case REPLAY_MADVISE:
 		return native_madvise(c, op, addr);
 	case REPLAY_MLOCK:
 	case REPLAY_MUNLOCK:
-		return native_mlock(c, op, addr);
+		return native_mlock(op, addr);
 	case REPLAY_TOUCH:
 		return native_touch(op, addr);
 	}
@@ -485,8 +406,17 @@ static int native_vmas(void *ctx, struct replay_vma *out, int max)
 	return n;
 }
 
+static void native_limits(void *ctx, struct replay_limits *lim)
+{
+	struct native_ctx *c = ctx;
+
+	lim->task_size = c->task_size;
+	lim->mmap_min_addr = c->mmap_min_addr;
+}
+
 const struct replay_backend replay_backend_native = {
 	.name	= "native",
+	.limits	= native_limits,
 	.open	= native_open,
 	.close	= native_close,
 	.reset	= native_reset,

@@ -371,6 +371,193 @@ fail:
 	return -1;
 }
 
+/* --- lines that would reach outside the window ------------------------- */
+
+#define WINDOW_END	(REPLAY_WINDOW_BASE + REPLAY_WINDOW_SIZE)
+
+unsigned long replay_host_mmap_min_addr(unsigned long fallback)
+{
+	unsigned long val;
+	FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "re");
+
+	if (!f)
+		return fallback;
+	if (fscanf(f, "%lu", &val) != 1)
+		val = fallback;
+	fclose(f);
+	return val;
+}
+
+/* [start, start + len) lies in the window, without wrapping. */
+static bool in_window(unsigned long start, unsigned long len)
+{
+	return start >= REPLAY_WINDOW_BASE && start < WINDOW_END &&
+	       len <= WINDOW_END - start;
+}
+
+/* [start, start + len) is beyond TASK_SIZE or wraps. */
+static bool beyond_task(const struct replay_limits *lim, unsigned long start,
+			unsigned long len)
+{
+	return start > lim->task_size || len > lim->task_size - start;
+}
+
+/*
+ * Whether some page of [start, WINDOW_END) is unmapped.  mprotect() and
+ * mlock() stop with -ENOMEM at the first hole, so a range that starts in
+ * the window and has a hole there never reaches beyond it.  When the VMAs
+ * cannot be read, say no: the line is refused.
+ */
+static bool window_has_hole(const struct replay_backend *be, void *ctx,
+			    unsigned long start)
+{
+	struct replay_vma *vmas;
+	unsigned long next = start - REPLAY_WINDOW_BASE;
+	int max = 4096, n, i;
+	bool hole = false;
+
+	vmas = malloc(max * sizeof(*vmas));
+	if (!vmas)
+		return false;
+	n = be->vmas(ctx, vmas, max);
+	if (n < 0 || n == max)
+		goto out;
+	for (i = 0; i < n && !hole; i++) {
+		if (vmas[i].end <= next)
+			continue;
+		if (vmas[i].start > next)
+			hole = true;
+		next = vmas[i].end;
+	}
+	if (next < REPLAY_WINDOW_SIZE)
+		hole = true;
+out:
+	free(vmas);
+	return hole;
+}
+
+/*
+ * mprotect, mlock, munlock: apply VMA by VMA from start and stop at the
+ * first hole.  Those starting beyond TASK_SIZE find no VMA at all.
+ */
+static bool stops_in_window(const struct replay_backend *be, void *ctx,
+			    const struct replay_limits *lim,
+			    unsigned long start, unsigned long end)
+{
+	if (end <= start || start >= lim->task_size)
+		return true;
+	if (start < REPLAY_WINDOW_BASE || start >= WINDOW_END)
+		return false;
+	return end <= WINDOW_END || window_has_hole(be, ctx, start);
+}
+
+/*
+ * mmap: MAP_FIXED replaces whatever is there and MAP_FIXED_NOREPLACE maps
+ * where nothing is, outside the window too; only a call the kernel
+ * rejects before touching anything may leave it: zero or wrapping length,
+ * beyond TASK_SIZE, unaligned, or starting below vm.mmap_min_addr
+ * (-EPERM from security_mmap_addr(), for a task without CAP_SYS_RAWIO).
+ */
+static bool mmap_allowed(const struct replay_limits *lim,
+			 const struct replay_op *op, unsigned long addr)
+{
+	unsigned long alen = PAGE_ALIGN(op->len);
+
+	return in_window(addr, alen) || !op->len || !alen ||
+	       beyond_task(lim, addr, alen) || offset_in_page(addr) ||
+	       addr < lim->mmap_min_addr;
+}
+
+/*
+ * mremap: the old range must be in the window, since shrinking unmaps its
+ * tail whatever is there (across VMAs, too), and so must the new one.  A
+ * range past TASK_SIZE is safe: munmap() and the checks reject it first.
+ * So is a target wholly below vm.mmap_min_addr, where a task without
+ * CAP_SYS_RAWIO can have nothing: mremap_to() unmaps it (nothing), then
+ * get_unmapped_area() fails with -EPERM.
+ */
+static bool mremap_allowed(const struct replay_limits *lim,
+			   const struct replay_op *op, unsigned long addr)
+{
+	unsigned long new_addr = REPLAY_WINDOW_BASE + op->new_off;
+	unsigned long old_len = PAGE_ALIGN(op->len);
+	unsigned long new_len = PAGE_ALIGN(op->new_len);
+
+	if (offset_in_page(addr) || !new_len)
+		return true;
+	if (!in_window(addr, old_len) && !beyond_task(lim, addr, old_len))
+		return false;
+	if (op->mremap_flags & MREMAP_FIXED)
+		return offset_in_page(new_addr) ||
+		       in_window(new_addr, new_len) ||
+		       beyond_task(lim, new_addr, new_len) ||
+		       (new_addr < lim->mmap_min_addr &&
+			new_len <= lim->mmap_min_addr - new_addr);
+	return in_window(addr, new_len) || beyond_task(lim, addr, new_len);
+}
+
+/*
+ * madvise() walks over holes, remembering -ENOMEM, and fails at once on a
+ * VMA it cannot advise: one that starts in the window can be clipped to
+ * it (the native backend does), one that starts outside cannot.
+ */
+static bool madvise_allowed(const struct replay_limits *lim,
+			    const struct replay_op *op, unsigned long addr)
+{
+	unsigned long alen = PAGE_ALIGN(op->len);
+	unsigned long end = addr + alen;
+
+	if (offset_in_page(addr) || (op->len && !alen) || end <= addr ||
+	    in_window(addr, alen) || addr >= lim->task_size)
+		return true;
+	return addr >= REPLAY_WINDOW_BASE && addr < WINDOW_END;
+}
+
+const char *replay_refusal(const struct replay_backend *be, void *ctx,
+			   const struct replay_op *op)
+{
+	struct replay_limits lim;
+	unsigned long addr = REPLAY_WINDOW_BASE + op->off;
+	unsigned long alen = PAGE_ALIGN(op->len), start, end;
+
+	be->limits(ctx, &lim);
+	switch (op->kind) {
+	case REPLAY_MMAP:
+	case REPLAY_MMAPNR:
+		if (!mmap_allowed(&lim, op, addr))
+			return "it would map outside the window";
+		return NULL;
+	case REPLAY_MUNMAP:
+		if (!in_window(addr, alen) && !offset_in_page(addr) &&
+		    !beyond_task(&lim, addr, op->len) && alen)
+			return "it would unmap outside the window";
+		return NULL;
+	case REPLAY_MPROTECT:
+		if (!offset_in_page(addr) && op->len &&
+		    !stops_in_window(be, ctx, &lim, addr, addr + alen))
+			return "it would change VMAs outside the window";
+		return NULL;
+	case REPLAY_MLOCK:
+	case REPLAY_MUNLOCK:
+		start = addr & PAGE_MASK;
+		end = start + PAGE_ALIGN(op->len + offset_in_page(addr));
+		if (!stops_in_window(be, ctx, &lim, start, end))
+			return "it would change VMAs outside the window";
+		return NULL;
+	case REPLAY_MADVISE:
+		if (!madvise_allowed(&lim, op, addr))
+			return "it would advise VMAs outside the window";
+		return NULL;
+	case REPLAY_MREMAP:
+		if (!mremap_allowed(&lim, op, addr))
+			return "it would remap or unmap outside the window";
+		return NULL;
+	case REPLAY_TOUCH:
+		return NULL;
+	}
+	return "unknown operation";
+}
+
 /* Strip the line terminator; report an embedded NUL (never valid input). */
 static bool chomp(char *line, ssize_t *len)
 {
@@ -387,7 +574,8 @@ int replay_run(FILE *in, FILE *out, const struct replay_backend *be, void *ctx)
 	size_t cap = 0;
 	ssize_t len;
 	unsigned long lineno = 0;
-	int malformed = 0, kind;
+	int failed = 0, kind;
+	const char *why;
 	long res;
 
 	while ((len = getline(&line, &cap, in)) >= 0) {
@@ -403,15 +591,25 @@ int replay_run(FILE *in, FILE *out, const struct replay_backend *be, void *ctx)
 
 		if (kind < 0) {
 			fprintf(stderr, "replay: line %lu: %s\n", lineno, err);
-			malformed++;
+			failed++;
 			res = -EINVAL;
+		} else if ((why = replay_refusal(be, ctx, &op))) {
+			fprintf(stderr, "replay: line %lu: refused: %s\n",
+				lineno, why);
+			res = REPLAY_REFUSED;
 		} else {
 			res = be->apply(ctx, &op);
 		}
+		/* The backend may refuse too, for reasons of its own. */
+		if (kind > 0 && res == REPLAY_REFUSED)
+			failed++;
 		fwrite(line, 1, len, out);
-		fprintf(out, " => %ld\n", res);
+		if (res == REPLAY_REFUSED)
+			fprintf(out, " => refused\n");
+		else
+			fprintf(out, " => %ld\n", res);
 		replay_print_vmas(out, be, ctx);
 	}
 	free(line);
-	return malformed;
+	return failed;
 }

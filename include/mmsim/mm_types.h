@@ -231,8 +231,16 @@ struct mm_struct {
 	unsigned long rlimit_memlock;
 	unsigned long rlimit_stack;
 	bool cap_ipc_lock;		/* CAP_IPC_LOCK: mlock ignores RLIMIT_MEMLOCK */
+	bool cap_sys_rawio;		/* CAP_SYS_RAWIO: may map below mmap_min_addr */
 	unsigned long stack_guard_gap;	/* bytes; 256 pages by default */
+	/*
+	 * security/min_addr.c's two values: dac_mmap_min_addr is the sysctl
+	 * vm.mmap_min_addr, below which only CAP_SYS_RAWIO may map
+	 * (cap_mmap_addr: -EPERM); mmap_min_addr is the larger of it and
+	 * CONFIG_LSM_MMAP_MIN_ADDR, where hints are raised to.
+	 */
 	unsigned long mmap_min_addr;
+	unsigned long dac_mmap_min_addr;
 
 	/* Page tables: see <mmsim/pgtable.h>. */
 	pgd_t *pgd;			/* the top table, 512 entries */

@@ -49,8 +49,10 @@ static void dup_mm_state(struct mm_struct *mm, struct mm_struct *oldmm)
 	mm->rlimit_memlock = oldmm->rlimit_memlock;
 	mm->rlimit_stack = oldmm->rlimit_stack;
 	mm->cap_ipc_lock = oldmm->cap_ipc_lock;
+	mm->cap_sys_rawio = oldmm->cap_sys_rawio;
 	mm->stack_guard_gap = oldmm->stack_guard_gap;
 	mm->mmap_min_addr = oldmm->mmap_min_addr;
+	mm->dac_mmap_min_addr = oldmm->dac_mmap_min_addr;
 	mm->pt_free_rcu = oldmm->pt_free_rcu;
 
 	mm->total_vm = oldmm->total_vm;

@@ -75,6 +75,7 @@ struct mm_struct *mm_alloc_strategy(unsigned int pgtable_levels,
 	mm->cap_ipc_lock = true;
 	mm->stack_guard_gap = STACK_GUARD_GAP_PAGES << PAGE_SHIFT;
 	mm->mmap_min_addr = DEFAULT_MMAP_MIN_ADDR;
+	mm->dac_mmap_min_addr = DEFAULT_MMAP_MIN_ADDR;
 	mm->mmap_base = mmap_base(mm);
 	mm->strategy = strategy;
 	seqlock_init(&mm->mm_seq);

@@ -79,7 +79,8 @@ static unsigned long arch_get_unmapped_area_topdown(struct mm_struct *mm,
 	struct vm_unmapped_area_info info = { 0 };
 	unsigned long task_size = mm->task_size, high_window;
 
-	if (len > task_size - mm->mmap_min_addr)
+	/* x86's own bound: the whole of TASK_SIZE, mmap_min_addr or not. */
+	if (len > task_size)
 		return -ENOMEM;
 	if (flags & MAP_FIXED)
 		return addr;
@@ -109,13 +110,30 @@ static unsigned long arch_get_unmapped_area_topdown(struct mm_struct *mm,
 }
 
 /*
+ * security_mmap_addr() with the capability module alone (cap_mmap_addr):
+ * below the sysctl vm.mmap_min_addr (dac_mmap_min_addr) only a task with
+ * CAP_SYS_RAWIO may map, others get -EPERM.  Only the start address is
+ * checked.
+ */
+static int security_mmap_addr(struct mm_struct *mm, unsigned long addr)
+{
+	if (addr < mm->dac_mmap_min_addr && !mm->cap_sys_rawio)
+		return -EPERM;
+	return 0;
+}
+
+/*
  * Where to put a mapping of len bytes (__get_unmapped_area): returns the
- * address, or -ENOMEM / -EINVAL.  The caller holds the mmap lock.
+ * address, or -ENOMEM / -EINVAL / -EPERM.  Every placement goes through
+ * here, MAP_FIXED ones (mmap, mremap's target) included, so this is where
+ * mmap_min_addr is enforced on them.  The caller holds the mmap lock.
  */
 unsigned long get_unmapped_area(struct mm_struct *mm, struct file *file,
 				unsigned long addr, unsigned long len,
 				unsigned long pgoff, unsigned long flags)
 {
+	int err;
+
 	mmap_assert_locked(mm);
 	if (len > mm->task_size)
 		return -ENOMEM;
@@ -126,7 +144,8 @@ unsigned long get_unmapped_area(struct mm_struct *mm, struct file *file,
 		return -ENOMEM;
 	if (offset_in_page(addr))
 		return -EINVAL;
-	return addr;
+	err = security_mmap_addr(mm, addr);
+	return err ? (unsigned long)err : addr;
 }
 
 /*

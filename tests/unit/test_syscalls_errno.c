@@ -701,6 +701,150 @@ static void access_beyond_grown_shared_sigbus(void **state)
 	assert_fails_unchanged(mm, SIGBUS, mmsim_access(mm, PG(B, 32), true));
 }
 
+/*
+ * The bottom and the top of the address space (host kernel, CAP_SYS_RAWIO
+ * dropped): MAP_FIXED and MAP_FIXED_NOREPLACE below vm.mmap_min_addr get
+ * -EPERM from security_mmap_addr(), checked after the TASK_SIZE checks and
+ * on the start address only; a range that does not fit below TASK_SIZE, or
+ * wraps, is -ENOMEM; the last page below TASK_SIZE maps.  Run on 4 and 5
+ * page-table levels.
+ */
+static void mmap_fixed_below_mmap_min_addr_eperm(void **state)
+{
+	struct mm_struct *mm = test_mm(state);
+	unsigned long min = mm->dac_mmap_min_addr, ret;
+
+	build_layout(mm);
+	assert_fails_unchanged(mm, -EPERM,
+		sys_mmap(mm, 0, PAGE_SIZE, PROT_READ, ANON | MAP_FIXED,
+			 NULL, 0));
+	assert_fails_unchanged(mm, -EPERM,
+		sys_mmap(mm, 0, PAGE_SIZE, PROT_READ,
+			 ANON | MAP_FIXED_NOREPLACE, NULL, 0));
+	assert_fails_unchanged(mm, -EPERM,
+		sys_mmap(mm, min - PAGE_SIZE, PAGE_SIZE, RW,
+			 ANON | MAP_FIXED, NULL, 0));
+	/* Reaching above mmap_min_addr does not help. */
+	assert_fails_unchanged(mm, -EPERM,
+		sys_mmap(mm, min - PAGE_SIZE, PG(0, 2), RW,
+			 ANON | MAP_FIXED_NOREPLACE, NULL, 0));
+	/* Longer than TASK_SIZE - mmap_min_addr, within TASK_SIZE. */
+	assert_fails_unchanged(mm, -EPERM,
+		sys_mmap(mm, 0, mm->task_size - PAGE_SIZE, PROT_READ,
+			 ANON | MAP_FIXED, NULL, 0));
+	assert_fails_unchanged(mm, -EPERM,
+		sys_mmap(mm, 0, mm->task_size, PROT_READ, ANON | MAP_FIXED,
+			 NULL, 0));
+
+	/* From mmap_min_addr on, it maps. */
+	ret = sys_mmap(mm, min, PAGE_SIZE, RW, ANON | MAP_FIXED_NOREPLACE,
+		       NULL, 0);
+	assert_int_equal(ret, min);
+	assert_valid(mm);
+	assert_int_equal(sys_munmap(mm, min, PAGE_SIZE), 0);
+}
+
+/* A task with CAP_SYS_RAWIO may map page 0. */
+static void mmap_fixed_at_zero_with_cap_sys_rawio(void **state)
+{
+	struct mm_struct *mm = test_mm(state);
+
+	mm->cap_sys_rawio = true;
+	assert_int_equal(sys_mmap(mm, 0, PAGE_SIZE, RW, ANON | MAP_FIXED,
+				  NULL, 0), 0);
+	assert_valid(mm);
+	assert_int_equal(sys_munmap(mm, 0, PAGE_SIZE), 0);
+}
+
+static void mmap_fixed_top_of_task_size(void **state)
+{
+	struct mm_struct *mm = test_mm(state);
+	unsigned long top = mm->task_size - PAGE_SIZE;
+
+	build_layout(mm);
+	assert_int_equal(sys_mmap(mm, top, PAGE_SIZE, RW, ANON | MAP_FIXED,
+				  NULL, 0), top);
+	assert_valid(mm);
+	assert_int_equal(mmsim_access(mm, top, true), 0);
+	assert_int_equal(sys_munmap(mm, top, PAGE_SIZE), 0);
+	assert_int_equal(sys_mmap(mm, top, PAGE_SIZE, RW,
+				  ANON | MAP_FIXED_NOREPLACE, NULL, 0), top);
+	assert_int_equal(sys_munmap(mm, top, PAGE_SIZE), 0);
+
+	/* Crossing TASK_SIZE. */
+	assert_fails_unchanged(mm, -ENOMEM,
+		sys_mmap(mm, top, PG(0, 2), RW, ANON | MAP_FIXED, NULL, 0));
+	assert_fails_unchanged(mm, -ENOMEM,
+		sys_mmap(mm, top, PG(0, 2), RW, ANON | MAP_FIXED_NOREPLACE,
+			 NULL, 0));
+	/* At TASK_SIZE itself, and past it. */
+	assert_fails_unchanged(mm, -ENOMEM,
+		sys_mmap(mm, mm->task_size, PAGE_SIZE, RW, ANON | MAP_FIXED,
+			 NULL, 0));
+	assert_fails_unchanged(mm, -ENOMEM,
+		sys_mmap(mm, 0, mm->task_size + PAGE_SIZE, PROT_READ,
+			 ANON | MAP_FIXED, NULL, 0));
+}
+
+static void mmap_fixed_addr_len_overflow_enomem(void **state)
+{
+	struct mm_struct *mm = test_mm(state);
+
+	build_layout(mm);
+	/* addr + len wraps past 2^64: the TASK_SIZE check catches it. */
+	assert_fails_unchanged(mm, -ENOMEM,
+		sys_mmap(mm, -PAGE_SIZE, PAGE_SIZE, RW, ANON | MAP_FIXED,
+			 NULL, 0));
+	assert_fails_unchanged(mm, -ENOMEM,
+		sys_mmap(mm, -PG(0, 16), PG(0, 32), RW,
+			 ANON | MAP_FIXED_NOREPLACE, NULL, 0));
+	assert_fails_unchanged(mm, -ENOMEM,
+		sys_mmap(mm, PG(B, 0), -PG(B, 0), RW, ANON | MAP_FIXED,
+			 NULL, 0));
+	/* len rounds up to 0. */
+	assert_fails_unchanged(mm, -ENOMEM,
+		sys_mmap(mm, PG(B, 0), -1UL, RW, ANON | MAP_FIXED, NULL, 0));
+	/* Without MAP_FIXED, such a hint is ignored. */
+	assert_int_not_equal(sys_mmap(mm, -PAGE_SIZE, PAGE_SIZE, RW, ANON,
+				      NULL, 0), -PAGE_SIZE);
+	assert_valid(mm);
+}
+
+/*
+ * mremap to below mmap_min_addr: get_unmapped_area() says -EPERM once
+ * mremap_to() has unmapped the target (nothing there) and the source is
+ * left as it was.
+ */
+static void mremap_below_mmap_min_addr_eperm(void **state)
+{
+	struct mm_struct *mm = test_mm(state);
+
+	build_layout(mm);
+	assert_fails_unchanged(mm, -EPERM,
+		sys_mremap(mm, PG(B, 0), PAGE_SIZE, PAGE_SIZE,
+			   MREMAP_MAYMOVE | MREMAP_FIXED, 0));
+	assert_fails_unchanged(mm, -EPERM,
+		sys_mremap(mm, PG(B, 0), PAGE_SIZE, PG(0, 2),
+			   MREMAP_MAYMOVE | MREMAP_FIXED, 0));
+	assert_fails_unchanged(mm, -EPERM,
+		sys_mremap(mm, PG(B, 10), PAGE_SIZE, PAGE_SIZE,
+			   MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
+			   mm->dac_mmap_min_addr - PAGE_SIZE));
+	assert_fails_unchanged(mm, -EPERM,
+		sys_mremap(mm, PG(B, 20), PG(0, 2), PG(0, 2),
+			   MREMAP_MAYMOVE | MREMAP_FIXED, 0));
+	/* To the top page below TASK_SIZE it moves; across it, no. */
+	assert_fails_unchanged(mm, -EINVAL,
+		sys_mremap(mm, PG(B, 0), PAGE_SIZE, PG(0, 2),
+			   MREMAP_MAYMOVE | MREMAP_FIXED,
+			   mm->task_size - PAGE_SIZE));
+	assert_int_equal(sys_mremap(mm, PG(B, 0), PAGE_SIZE, PAGE_SIZE,
+				    MREMAP_MAYMOVE | MREMAP_FIXED,
+				    mm->task_size - PAGE_SIZE),
+			 mm->task_size - PAGE_SIZE);
+	assert_valid(mm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -739,6 +883,16 @@ int main(void)
 		MM_TEST(access_write_read_only_sigsegv),
 		MM_TEST(access_prot_none_sigsegv),
 		MM_TEST(access_beyond_grown_shared_sigbus),
+		MM_TEST(mmap_fixed_below_mmap_min_addr_eperm),
+		MM5_TEST(mmap_fixed_below_mmap_min_addr_eperm),
+		MM_TEST(mmap_fixed_at_zero_with_cap_sys_rawio),
+		MM5_TEST(mmap_fixed_at_zero_with_cap_sys_rawio),
+		MM_TEST(mmap_fixed_top_of_task_size),
+		MM5_TEST(mmap_fixed_top_of_task_size),
+		MM_TEST(mmap_fixed_addr_len_overflow_enomem),
+		MM5_TEST(mmap_fixed_addr_len_overflow_enomem),
+		MM_TEST(mremap_below_mmap_min_addr_eperm),
+		MM5_TEST(mremap_below_mmap_min_addr_eperm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
