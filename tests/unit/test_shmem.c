@@ -37,7 +37,8 @@ static struct file *new_file(unsigned long pages)
 	struct file *file = shmem_file_setup("test", pages << PAGE_SHIFT);
 
 	assert_non_null(file);
-	assert_int_equal(file->f_mapping.nr_slots, pages);
+	assert_int_equal(file->i_size, pages << PAGE_SHIFT);
+	assert_true(xa_empty(&file->f_mapping.i_pages));
 	return file;
 }
 
@@ -71,7 +72,7 @@ static struct file *file_at(struct mm_struct *mm, unsigned long addr)
 /* The page at index of file's cache (the test runs alone: no lock). */
 static struct page *cached(struct file *file, unsigned long index)
 {
-	return file->f_mapping.i_pages[index];
+	return xa_load(&file->f_mapping.i_pages, index);
 }
 
 /* VMAs of mm (of any mm if NULL) on file's i_mmap. */
