@@ -8,11 +8,11 @@
  * The file's pages live in its page cache (f_mapping.i_pages, a sparse
  * array indexed by page offset, under i_pages_lock: lib/xarray.c), which
  * costs in proportion to the pages present, whatever i_size is: a 64-TiB
- * mapping with three pages touched holds a few dozen tree nodes, and its
- * teardown or a hole punch across all of it visits those pages alone.
- * The cache holds one reference on
- * each page it contains, every PTE that maps the page holds another; the
- * cache's references go when the last reference to the file does.  A page
+ * mapping with three pages touched holds at most six tree nodes per page,
+ * and its teardown or a hole punch across all of it visits those pages
+ * alone.  The cache holds one reference on each page it contains, every
+ * PTE that maps the page holds another; the cache's references go when
+ * the last reference to the file does.  A page
  * is created by the first fault on its index: inserted locked (PG_locked),
  * then zeroed, then unlocked, so that a concurrent fault on the same index
  * finds it and waits for it (or retries the fault without the mmap lock).
