@@ -17,6 +17,7 @@
 #include <mmsim/cpu.h>
 #include <mmsim/rcupdate.h>
 #include <mmsim/seqlock.h>
+#include <mmsim/xarray.h>
 
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)
@@ -55,9 +56,18 @@ struct address_space {
 	 * interval tree keyed by pgoff; a list is enough for mmsim's sizes.
 	 */
 	struct list_head i_mmap;
+	/*
+	 * Protects i_pages: every lookup, insertion and removal of a page
+	 * holds it (the kernel's xa_lock of i_pages; lookups there are
+	 * RCU-safe, here they take the lock too).
+	 */
 	spinlock_t i_pages_lock;
-	unsigned long nr_slots;		/* pages the array can hold */
-	struct page **i_pages;		/* index -> page, NULL if absent */
+	/*
+	 * The page cache: page index in the file -> struct page, absent
+	 * entries cost nothing, so a file of 2^34 pages with three of them
+	 * present holds a few tree nodes (xarray.h).
+	 */
+	struct xarray i_pages;
 };
 
 /*

@@ -5,10 +5,14 @@
  * mapping ("/dev/zero (deleted)" in /proc/PID/maps).  VMAs of the file hold
  * references to it; an access past its size is SIGBUS.
  *
- * The file's pages live in its page cache (f_mapping.i_pages, one slot per
- * page of i_size, under i_pages_lock).  The cache holds one reference on
- * each page it contains, every PTE that maps the page holds another; the
- * cache's references go when the last reference to the file does.  A page
+ * The file's pages live in its page cache (f_mapping.i_pages, a sparse
+ * array indexed by page offset, under i_pages_lock: lib/xarray.c), which
+ * costs in proportion to the pages present, whatever i_size is: a 64-TiB
+ * mapping with three pages touched holds at most six tree nodes per page,
+ * and its teardown or a hole punch across all of it visits those pages
+ * alone.  The cache holds one reference on each page it contains, every
+ * PTE that maps the page holds another; the cache's references go when
+ * the last reference to the file does.  A page
  * is created by the first fault on its index: inserted locked (PG_locked),
  * then zeroed, then unlocked, so that a concurrent fault on the same index
  * finds it and waits for it (or retries the fault without the mmap lock).
@@ -37,25 +41,17 @@ static unsigned long shmem_size_pages(const struct file *file)
 
 /*
  * An unlinked shmem file of size bytes, with one reference and an empty
- * page cache with a slot for each of its pages.  NULL when out of memory.
+ * page cache (which allocates nothing until a page is added).  NULL when
+ * out of memory.
  */
 struct file *shmem_file_setup(const char *name, unsigned long size)
 {
 	struct file *file = calloc(1, sizeof(*file));
-	unsigned long nr_slots;
 
 	if (!file)
 		return NULL;
 	file->i_size = size;
-	nr_slots = shmem_size_pages(file);
-	if (nr_slots) {
-		file->f_mapping.i_pages = calloc(nr_slots, sizeof(struct page *));
-		if (!file->f_mapping.i_pages) {
-			free(file);
-			return NULL;
-		}
-	}
-	file->f_mapping.nr_slots = nr_slots;
+	xa_init(&file->f_mapping.i_pages);
 	__init_rwsem(&file->f_mapping.i_mmap_rwsem, "i_mmap_rwsem");
 	INIT_LIST_HEAD(&file->f_mapping.i_mmap);
 	__spin_lock_init(&file->f_mapping.i_pages_lock, "i_pages_lock");
@@ -75,30 +71,28 @@ struct file *get_file(struct file *file)
 
 /*
  * Empty the page cache of file (shmem_evict_inode -> shmem_truncate_range):
- * drop the cache's reference on every page.  Called for the last reference
- * to the file, so no VMA maps it any more and no fault can look a page up;
- * a page still mapped would be a missed zap, which is warned about (its
+ * drop the cache's reference on every page, visiting only the pages
+ * present.  Called for the last reference to the file, so no VMA maps it
+ * any more and no fault can look a page up: i_pages_lock is not needed.
+ * A page still mapped would be a missed zap, which is warned about (its
  * frame then lives on until its PTEs go).
  */
 void shmem_truncate_pages(struct file *file)
 {
 	struct address_space *mapping = &file->f_mapping;
 	unsigned long index;
+	struct page *page;
 
-	for (index = 0; index < mapping->nr_slots; index++) {
-		struct page *page = mapping->i_pages[index];
-
-		if (!page)
-			continue;
-		mapping->i_pages[index] = NULL;
+	xa_for_each(&mapping->i_pages, index, page) {
+		xa_erase(&mapping->i_pages, index);
 		WARN_ON(page_mapcount(page) > 0);
 		/* Out of the cache: the page no longer belongs to the file. */
 		page->mapping = NULL;
 		put_page(page);
 	}
-	free(mapping->i_pages);
-	mapping->i_pages = NULL;
-	mapping->nr_slots = 0;
+	/* Erasing the last entry freed the last node. */
+	WARN_ON(!xa_empty(&mapping->i_pages));
+	xa_destroy(&mapping->i_pages);
 }
 
 void fput(struct file *file)
@@ -127,23 +121,30 @@ void shmem_punch_hole(struct file *file, unsigned long start,
 		      unsigned long nr)
 {
 	struct address_space *mapping = &file->f_mapping;
-	unsigned long index, end;
+	unsigned long index, end, size = shmem_size_pages(file);
 
-	if (start >= mapping->nr_slots)
+	if (start >= size || !nr)
 		return;
-	end = min(start + nr, mapping->nr_slots);
+	end = nr > size - start ? size : start + nr;
 	unmap_mapping_pages(mapping, start, end - start, false);
 	for (index = start; index < end; index++) {
 		struct page *page;
 
+		/*
+		 * One page per i_pages_lock section, the next one looked up
+		 * from index: the pages present in the hole, not its width,
+		 * set the cost.
+		 */
 		spin_lock(&mapping->i_pages_lock);
-		page = mapping->i_pages[index];
-		mapping->i_pages[index] = NULL;
-		if (page)
+		page = xa_find(&mapping->i_pages, &index, end - 1);
+		if (page) {
+			xa_erase(&mapping->i_pages, index);
 			WRITE_ONCE(page->mapping, NULL);
+		}
 		spin_unlock(&mapping->i_pages_lock);
-		if (page)
-			put_page(page);		/* the cache's reference */
+		if (!page)
+			break;
+		put_page(page);		/* the cache's reference */
 	}
 	unmap_mapping_pages(mapping, start, end - start, false);
 }
@@ -215,7 +216,7 @@ static struct page *shmem_find_get_page(struct address_space *mapping,
 	struct page *page;
 
 	spin_lock(&mapping->i_pages_lock);
-	page = mapping->i_pages[index];
+	page = xa_load(&mapping->i_pages, index);
 	if (page)
 		get_page(page);
 	spin_unlock(&mapping->i_pages_lock);
@@ -226,7 +227,7 @@ static struct page *shmem_find_get_page(struct address_space *mapping,
  * Create the page at index: allocate it, insert it locked, fill it (with
  * zeros), unlock it.  If another fault inserted a page first, ours is
  * freed and theirs returned.  Either way the caller gets a reference.
- * NULL when no frame is free.
+ * NULL when no frame is free, or no memory for the cache's tree node.
  */
 static struct page *shmem_alloc_and_add_page(struct file *file, pgoff_t index,
 					     unsigned long vaddr)
@@ -242,7 +243,7 @@ static struct page *shmem_alloc_and_add_page(struct file *file, pgoff_t index,
 	page->index = index;
 
 	spin_lock(&mapping->i_pages_lock);
-	found = mapping->i_pages[index];
+	found = xa_load(&mapping->i_pages, index);
 	if (found) {
 		/* Lost the race: use the page the other fault created. */
 		get_page(found);
@@ -252,9 +253,16 @@ static struct page *shmem_alloc_and_add_page(struct file *file, pgoff_t index,
 		put_page(page);
 		return found;
 	}
+	/* A tree node for index may be needed, and not be had. */
+	if (xa_err(xa_store(&mapping->i_pages, index, page))) {
+		spin_unlock(&mapping->i_pages_lock);
+		page->mapping = NULL;
+		ClearPageFlag(page, PG_locked);
+		put_page(page);
+		return NULL;
+	}
 	/* One reference for the cache, the one from alloc_page for us. */
 	get_page(page);
-	mapping->i_pages[index] = page;
 	spin_unlock(&mapping->i_pages_lock);
 
 	/* Filled outside i_pages_lock: others see PG_locked and wait. */
@@ -280,7 +288,7 @@ vm_fault_t shmem_fault(struct vm_fault *vmf)
 	struct page *page;
 	vm_fault_t ret;
 
-	if (index >= shmem_size_pages(file) || index >= mapping->nr_slots)
+	if (index >= shmem_size_pages(file))
 		return VM_FAULT_SIGBUS;
 
 	page = shmem_find_get_page(mapping, index);

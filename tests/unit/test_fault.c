@@ -337,7 +337,7 @@ static void shared_write_fault_page_cache(void **state)
 	vma = vma_at(mm, a);
 	file = vma->vm_file;
 	assert_non_null(file);
-	assert_int_equal(file->f_mapping.nr_slots, 4);
+	assert_int_equal(file->i_size, 4 * PAGE_SIZE);
 	/* Tables first, so that the count below is the page alone. */
 	assert_int_equal(fault(mm, PG(B, 0), 0), 0);
 	free_before = free_now();
@@ -349,7 +349,7 @@ static void shared_write_fault_page_cache(void **state)
 	assert_false(PageAnon(page));
 	assert_ptr_equal(page->mapping, file);
 	assert_int_equal(page->index, 1);
-	assert_ptr_equal(file->f_mapping.i_pages[1], page);
+	assert_ptr_equal(xa_load(&file->f_mapping.i_pages, 1), page);
 	assert_true(PageFlag(page, PG_dirty));
 	assert_false(PageFlag(page, PG_locked));
 	assert_int_equal(page_mapcount(page), 1);
@@ -393,7 +393,7 @@ static void private_file_write_cows_page_cache(void **state)
 {
 	struct mm_struct *mm = test_mm(state);
 	struct vm_area_struct *vma;
-	struct page *cached, *copy;
+	struct page *cached, *copy, *page1;
 	struct file *file;
 	pte_t pte;
 
@@ -436,12 +436,13 @@ static void private_file_write_cows_page_cache(void **state)
 	copy = page_at(mm, PG(B, 11));
 	assert_true(PageAnon(copy));
 	assert_true(page_filled_with(copy, 0x22));
-	assert_int_equal(page_ref_count(file->f_mapping.i_pages[1]), 2);
+	page1 = xa_load(&file->f_mapping.i_pages, 1);
+	assert_int_equal(page_ref_count(page1), 2);
 	assert_int_equal(counter(mm, MM_ANONPAGES), 2);
 
 	/* The private copies do not write through to the file. */
 	fill_page(copy, 0x33);
-	assert_true(page_filled_with(file->f_mapping.i_pages[1], 0x22));
+	assert_true(page_filled_with(page1, 0x22));
 }
 
 /* Past the end of the file: SIGBUS, nothing mapped or allocated. */
@@ -452,7 +453,7 @@ static void fault_beyond_eof_sigbus(void **state)
 	unsigned long free_before;
 
 	assert_non_null(file);
-	assert_int_equal(file->f_mapping.nr_slots, 2);
+	assert_int_equal(file->i_size, PAGE_SIZE + 100);
 	map_file(mm, 0, 4, RW, MAP_SHARED, file, 0);
 	map_file(mm, 8, 12, RW, MAP_PRIVATE, file, 0);
 	fput(file);	/* the VMAs hold it now */
@@ -578,7 +579,7 @@ static void oom_faults_leak_nothing(void **state)
 	assert_true(maps_zero_page(pte_at(mm, PG(B, 0))));
 	assert_int_equal(fault(mm, PG(B, 8), W), VM_FAULT_OOM);
 	assert_true(pte_none(pte_at(mm, PG(B, 8))));
-	assert_null(file->f_mapping.i_pages[0]);
+	assert_null(xa_load(&file->f_mapping.i_pages, 0));
 	assert_int_equal(counter(mm, MM_ANONPAGES), 0);
 	assert_int_equal(counter(mm, MM_SHMEMPAGES), 0);
 	assert_int_equal(free_now(), 0);
@@ -667,7 +668,7 @@ static void hold_creator_hook(enum mmsim_sched_event ev, const void *obj)
 	if (!i_am_creator || ev != SCHED_UNLOCK ||
 	    obj != &creator_mapping->i_pages_lock)
 		return;
-	page = __atomic_load_n(&creator_mapping->i_pages[0], __ATOMIC_RELAXED);
+	page = xa_load(&creator_mapping->i_pages, 0);
 	if (!page || !PageFlag(page, PG_locked))
 		return;
 	atomic_store(&creator_holding, 1);
@@ -746,7 +747,7 @@ static void __retry_on_locked_page(struct mm_struct *mm, unsigned int flags)
 	assert_int_equal(pthread_create(&creator, NULL, creator_thread, &make), 0);
 	while (!atomic_load(&creator_holding))
 		sched_yield();
-	page = file->f_mapping.i_pages[0];
+	page = xa_load(&file->f_mapping.i_pages, 0);
 	assert_non_null(page);
 	assert_true(PageFlag(page, PG_locked));
 

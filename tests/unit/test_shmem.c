@@ -16,6 +16,8 @@
  *   fault race      a hole punched between the page-cache lookup and
  *                   the PTE: the fault must not map the old page
  *   validate_mm     sees a VMA missing from its file's i_mmap
+ *   huge file       64 TiB, four pages: the cache's nodes follow the
+ *                   pages present, and all go at munmap
  *
  * After each step the i_mmap list is compared with the VMAs that map the
  * file, and validate_mm() (which checks i_mmap membership too) runs.
@@ -37,7 +39,8 @@ static struct file *new_file(unsigned long pages)
 	struct file *file = shmem_file_setup("test", pages << PAGE_SHIFT);
 
 	assert_non_null(file);
-	assert_int_equal(file->f_mapping.nr_slots, pages);
+	assert_int_equal(file->i_size, pages << PAGE_SHIFT);
+	assert_true(xa_empty(&file->f_mapping.i_pages));
 	return file;
 }
 
@@ -71,7 +74,7 @@ static struct file *file_at(struct mm_struct *mm, unsigned long addr)
 /* The page at index of file's cache (the test runs alone: no lock). */
 static struct page *cached(struct file *file, unsigned long index)
 {
-	return file->f_mapping.i_pages[index];
+	return xa_load(&file->f_mapping.i_pages, index);
 }
 
 /* VMAs of mm (of any mm if NULL) on file's i_mmap. */
@@ -870,6 +873,89 @@ static void fault_races_with_punch(void **state)
 	assert_valid(mm);
 }
 
+/* --- a huge, sparse file ------------------------------------------------- */
+
+/* Nodes of file's page cache (its xarray). */
+static unsigned long cache_nodes(struct file *file)
+{
+	return file->f_mapping.i_pages.xa_nr_nodes;
+}
+
+/*
+ * A 64-TiB shared mapping (2^34 pages, what `mmsim replay`'s window
+ * takes) with four pages written far apart, a hole punched across the
+ * middle two, and the whole unmapped.  Each step must cost in proportion
+ * to the pages present, not to the 2^34 pages of the file: not timed
+ * here, but the cache must hold at most a path of nodes per page (the
+ * tree's height for 34-bit indices is 6), allocate nothing for the file
+ * until a page comes, and give every node back.  The flat array this
+ * replaces allocated 2^34 slots and walked all of them at each teardown
+ * and hole punch.
+ */
+static void huge_sparse_file(void **state)
+{
+	struct mm_struct *mm = test_mm(state);
+	const unsigned long pages = 1UL << 34;
+	const unsigned long idx[] = {
+		0, 1UL << 20, (1UL << 33) + 12345, pages - 1,
+	};
+	unsigned long free0, free_before, i;
+	long nodes0 = xa_live_nodes();
+	struct file *file;
+	struct page *page;
+
+	free0 = nr_free_pages();
+	map_shared(mm, B, 0, pages, RW);
+	file = file_at(mm, B);
+	assert_int_equal(file->i_size, pages << PAGE_SHIFT);
+	assert_int_equal(cache_nodes(file), 0);
+
+	for (i = 0; i < 4; i++)
+		write_ul(mm, PG(B, idx[i]), 0x4000 + i);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(read_ul(mm, PG(B, idx[i])), 0x4000 + i);
+		page = cached(file, idx[i]);
+		assert_non_null(page);
+		assert_int_equal(page->index, idx[i]);
+		assert_ptr_equal(page->mapping, file);
+	}
+	assert_null(cached(file, 1));
+	assert_null(cached(file, pages - 2));
+	assert_null(cached(file, pages));
+	assert_true(cache_nodes(file) <= 6 * 4);
+	assert_valid(mm);
+
+	/* A hole over all but the first and last page: two pages go. */
+	free_before = nr_free_pages();
+	assert_int_equal(madv_remove(mm, PG(B, 1), pages - 2), 0);
+	assert_int_equal(nr_free_pages(), free_before + 2);
+	assert_null(cached(file, idx[1]));
+	assert_null(cached(file, idx[2]));
+	assert_true(pte_none(pte_of(mm, PG(B, idx[1]))));
+	assert_true(pte_none(pte_of(mm, PG(B, idx[2]))));
+	assert_true(cache_nodes(file) <= 6 * 2);
+	assert_int_equal(read_ul(mm, PG(B, idx[0])), 0x4000);
+	assert_int_equal(read_ul(mm, PG(B, idx[3])), 0x4003);
+	assert_valid(mm);
+
+	/* The hole reads as zeros, from a new cache page. */
+	assert_int_equal(read_ul(mm, PG(B, idx[2])), 0);
+	assert_non_null(cached(file, idx[2]));
+	assert_true(cache_nodes(file) <= 6 * 3);
+
+	/* A punch where nothing is: nothing changes. */
+	free_before = nr_free_pages();
+	assert_int_equal(madv_remove(mm, PG(B, 2), 1UL << 30), 0);
+	assert_int_equal(nr_free_pages(), free_before);
+	assert_int_equal(read_ul(mm, PG(B, idx[3])), 0x4003);
+
+	/* Unmap: the file goes, with its pages, tables and cache nodes. */
+	unmap_pages(mm, B, 0, pages);
+	rcu_barrier();
+	assert_int_equal(nr_free_pages(), free0);
+	assert_int_equal(xa_live_nodes(), nodes0);
+}
+
 /* --- validate_mm checks i_mmap -------------------------------------------- */
 
 /* A VMA taken off its file's i_mmap behind mm's back is reported. */
@@ -917,6 +1003,7 @@ int main(void)
 		MM_TEST(remove_keeps_private_cow),
 		MM_TEST(fault_races_with_punch),
 		MM_TEST(validate_sees_vma_off_i_mmap),
+		MM_TEST(huge_sparse_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
