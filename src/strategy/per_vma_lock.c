@@ -145,6 +145,7 @@ struct pvl_snapshot {
 };
 
 static __thread struct pvl_snapshot pvl_snap;
+static __thread bool pvl_snap_taken;	/* of an attached VMA we hold */
 
 static void pvl_snapshot(struct vm_area_struct *vma, struct pvl_snapshot *s)
 {
@@ -328,7 +329,6 @@ static bool vma_start_read(struct vm_area_struct *vma)
 		return false;
 	}
 	pvl_read_locked = vma;
-	pvl_snapshot(vma, &pvl_snap);
 	return true;
 }
 
@@ -336,8 +336,11 @@ static void vma_end_read(struct vm_area_struct *vma)
 {
 	struct pvl_snapshot now;
 
-	pvl_snapshot(vma, &now);
-	WARN_ON(memcmp(&now, &pvl_snap, sizeof(now)));	/* see pvl_snapshot */
+	if (pvl_snap_taken) {
+		pvl_snapshot(vma, &now);
+		WARN_ON(memcmp(&now, &pvl_snap, sizeof(now)));
+		pvl_snap_taken = false;
+	}
 	pvl_read_locked = NULL;
 	up_read(&pvl_vma(vma)->vm_lock);
 }
@@ -377,19 +380,33 @@ retry:
 		goto inval;
 	if (!vma_start_read(vma))
 		goto inval;
-	/* find_mergeable_anon_vma() needs the neighbours: the mmap lock. */
-	if (!pvl_mutant(PVL_MUTANT_ANON_VMA_EARLY) && !vma->anon_vma)
-		goto inval_end_read;
-	/* A split may have moved the bounds before we locked the VMA. */
-	if (address < vma->vm_start || address >= vma->vm_end)
-		goto inval_end_read;
-	/* Detached after we found it: its range now belongs to another. */
+	/*
+	 * Detached after we found it: its range now belongs to another, and
+	 * munmap may still be tearing it down (unlink_anon_vmas()) under the
+	 * read lock it downgraded to, which our lock does not exclude.  6.4
+	 * checks this last; first here, so that every field read below is
+	 * one that no writer can change while we hold the lock.
+	 */
 	if (atomic_load_explicit(&pvl_vma(vma)->detached,
 				 memory_order_relaxed)) {
 		vma_end_read(vma);
 		count_fault_event(VMA_LOCK_MISS);
 		goto retry;
 	}
+	pvl_snapshot(vma, &pvl_snap);
+	pvl_snap_taken = true;
+	/*
+	 * find_mergeable_anon_vma() needs the neighbours: the mmap lock.  A
+	 * classic fault may set anon_vma under the mmap read lock while we
+	 * look (it only ever goes from NULL to set there): acquire, paired
+	 * with __anon_vma_prepare()'s release.
+	 */
+	if (!pvl_mutant(PVL_MUTANT_ANON_VMA_EARLY) &&
+	    !__atomic_load_n(&vma->anon_vma, __ATOMIC_ACQUIRE))
+		goto inval_end_read;
+	/* A split may have moved the bounds before we locked the VMA. */
+	if (address < vma->vm_start || address >= vma->vm_end)
+		goto inval_end_read;
 	rcu_read_unlock();
 	return vma;
 
