@@ -109,6 +109,51 @@ static void frame_copy(void *to, const void *from)
 }
 #endif
 
+/*
+ * ThreadSanitizer keeps a sync object, with a vector clock, for every
+ * address that a release store or a read-modify-write ever touched, until
+ * that memory is freed or unmapped.  Page-table entries are such
+ * addresses (set_pte is a release store, the hardware walk sets A/D with
+ * a compare-and-swap), and the RAM is one host mapping that is never
+ * freed: as frames take turns being page tables, the objects pile up on
+ * every word of the RAM.  A stress run of spf-srcu (which recycles tables
+ * through MADV_DONTNEED's pt_reclaim and SRCU) grew by about 2 MB/s in
+ * TSan's sync objects alone, towards about 350 bytes per word of RAM (2.9
+ * GB for the stress test's 64 MiB).  So a freed frame drops them, as
+ * free() does for heap memory.  TSan's public interface to forget the
+ * objects of a range without unmapping it is the Java heap's: the RAM is
+ * declared a Java heap and a freed frame a freed Java object.  Unmapping
+ * and mapping the frame again would do too, but would open a hole that a
+ * stale TLB entry of a mutant could hit with a host SIGSEGV.
+ */
+#ifdef MMSIM_TSAN
+void __tsan_java_init(unsigned long heap_begin, unsigned long heap_size);
+void __tsan_java_free(unsigned long ptr, unsigned long size);
+
+/*
+ * Called for each new RAM.  A second call (mem_init replacing the RAM)
+ * only moves the range: the runtime checks it is called once in its
+ * debug builds alone.
+ */
+static void frames_sanitizer_init(void *data, unsigned long bytes)
+{
+	__tsan_java_init((unsigned long)data, bytes);
+}
+
+static void frame_sanitizer_free(void *frame)
+{
+	__tsan_java_free((unsigned long)frame, PAGE_SIZE);
+}
+#else
+static void frames_sanitizer_init(void *data, unsigned long bytes)
+{
+}
+
+static void frame_sanitizer_free(void *frame)
+{
+}
+#endif
+
 static void *pfn_frame(unsigned long pfn)
 {
 	return frame_base + (pfn << PAGE_SHIFT);
@@ -338,6 +383,8 @@ static void free_unref_page(struct page *page)
 	BUG_ON(PageFlag(page, PG_buddy));
 	BUG_ON(atomic_load_explicit(&page->_mapcount,
 				    memory_order_relaxed) >= 0);
+	/* Even in metadata-only mode: a page table had its frame. */
+	frame_sanitizer_free(pfn_frame(page_to_pfn(page)));
 	if (page->virtual) {
 		if (!no_poison)
 			frame_fill(page->virtual,
@@ -468,6 +515,7 @@ static int mem_setup(unsigned long nr, unsigned int flags)
 		return -ENOMEM;
 	}
 	frame_base = data;
+	frames_sanitizer_init(data, nr << PAGE_SHIFT);
 	metadata_only = flags & MEM_METADATA_ONLY;
 	no_poison = flags & MEM_NO_POISON;
 	for (unsigned long pfn = 0; pfn < nr; pfn++) {
