@@ -209,9 +209,11 @@ struct vm_area_struct {
 	 * The fault-locking strategy's own state of this VMA
 	 * (vma_strategy_private(), struct fault_strategy's
 	 * vma_private_size): zeroed by vm_area_alloc() unless the strategy
-	 * allocates VMAs itself, never copied by vm_area_dup().
+	 * allocates VMAs itself, never copied by vm_area_dup().  Aligned as
+	 * a long, no more: a larger alignment would make the VMA misaligned
+	 * as list_for_each_entry() computes it from a list head (UBSan).
 	 */
-	_Alignas(16) unsigned char vm_strategy_data[];
+	unsigned long vm_strategy_data[];
 };
 
 struct mm_struct {
@@ -267,7 +269,7 @@ struct mm_struct {
 	/* spf-srcu: written around every change of the VMA tree. */
 	seqlock_t mm_seq;
 	/* The strategy's own state of this mm (mm_strategy_private()). */
-	_Alignas(16) unsigned char mm_strategy_data[];
+	unsigned long mm_strategy_data[];
 };
 
 #define mm_cpumask(mm)	(&(mm)->cpu_bitmap)
