@@ -28,7 +28,7 @@
  * schedule that deadlocks is ended by the watchdog, which prints every
  * CPU's state and exits 3.
  *
- * What it is for: races.md's windows are between F's lookup and W's
+ * What it is for: docs/races.md's windows are between F's lookup and W's
  * change; this tries each of F's steps against each of W's, where the
  * stress test tries random ones.  A mutant that no schedule here catches,
  * with the writers below, cannot break this fault against them with one

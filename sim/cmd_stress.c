@@ -4,7 +4,7 @@
  *		[--mutant NAME] [--spf-regions on|off]
  *
  * The command around the stress engine (sim/stress.c): options, the
- * watchdog, and the contract of architecture.md: the last line is
+ * watchdog, and the contract of docs/architecture.md: the last line is
  * SUCCESS (exit 0) or "FAILURE: <what was caught>" (exit 1); a hang ends
  * with a FAILURE line from the watchdog and exit status 3.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The mmsim command: subcommands that drive the library.  The forms listed
- * in docs (architecture.md, "Command-line contract") are kept stable.
+ * in docs/architecture.md ("Command-line contract") are kept stable.
  */
 #include <stdio.h>
 #include <string.h>

@@ -11,7 +11,7 @@
  * spares a polling idle CPU its IPI the same way).  The payload and the
  * acknowledgement travel through release/acquire atomics:
  * ThreadSanitizer sees no ordering in the signal itself.  Wait loops
- * spin on atomics (see shared/docs/testing-notes.md:
+ * spin on atomics (see docs/testing-notes.md:
  * a thread blocked in a mutex never runs its signal handler under TSan).
  */
 #ifndef MMSIM_CPU_H

@@ -240,7 +240,7 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, unsigned long address,
 
 /*
  * Try to handle a user fault at address of mm without the mmap lock (the
- * spf-srcu strategy's fault side, seed 001 patch 08).  The caller holds
+ * spf-srcu strategy's fault side, SPF RFC v5 patch 08).  The caller holds
  * no lock.  Returns VM_FAULT_* bits; VM_FAULT_RETRY (or an error) means
  * not handled: take the classic path.
  */

@@ -46,7 +46,7 @@ struct address_space {
 	 * and by __vma_adjust() while it changes the range of one; for
 	 * reading by unmap_mapping_range() while it zaps them.  A VMA's
 	 * vm_sequence write section is entered inside it, never around it
-	 * (races.md race 2).
+	 * (docs/races.md race 2).
 	 */
 	struct rw_semaphore i_mmap_rwsem;
 	/*

@@ -21,7 +21,7 @@ enum mmsim_mutant {
 	/* The mmu_gather frees pages before flushing the TLBs. */
 	MUTANT_FREE_BEFORE_FLUSH,
 	/*
-	 * races.md race 1: a PTE lock taken with interrupts disabled spins
+	 * docs/races.md race 1: a PTE lock taken with interrupts disabled spins
 	 * instead of giving up (spin_trylock) — a CPU waiting for our IPI
 	 * acknowledgement while holding that lock deadlocks with us.
 	 */
@@ -36,7 +36,7 @@ enum mmsim_mutant {
 	 * leaves: a stream of writers starves them (mmsim's old lock).
 	 */
 	MUTANT_RWSEM_NO_READER_TURN,
-	/* The speculative fault's historical bugs (seed 001, races.md). */
+	/* The speculative fault's historical bugs (SPF RFC v5, docs/races.md). */
 	MUTANT_NO_SECOND_VMA_CHECK,	/* pte_map_lock skips vma_has_changed after locking */
 	MUTANT_NO_SEQ_MPROTECT,		/* mprotect does not write vm_sequence */
 	MUTANT_NO_SEQ_UNMAP,		/* unmap_page_range does not write vm_sequence */

@@ -4,7 +4,7 @@
  * flavour.
  *
  * liburcu 0.13 is invisible to ThreadSanitizer (inline asm, volatile), so
- * this layer adds the annotations of shared/docs/testing-notes.md once:
+ * this layer adds the annotations of docs/testing-notes.md once:
  * a release of a token at every read-side unlock, an acquire of it after
  * every grace period and at the top of every callback.  Publication uses
  * release stores and acquire loads (rcu_assign_pointer/rcu_dereference).

@@ -9,7 +9,7 @@
  *
  * Built on one atomic word and spinning with sched_yield() rather than on a
  * pthread mutex: a thread blocked in pthread_mutex_lock never runs a pending
- * signal handler under TSan (see shared/docs/testing-notes.md), and the IPIs
+ * signal handler under TSan (see docs/testing-notes.md), and the IPIs
  * of the simulated machine are signals.
  */
 #ifndef MMSIM_RWSEM_H

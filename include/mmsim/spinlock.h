@@ -9,7 +9,7 @@
  * of the simulated machine: while this CPU's interrupts are enabled it
  * services pending IPIs, as a real CPU takes interrupts while it spins.
  * With interrupts disabled it does not, which is what makes the deadlock
- * of races.md race 1 real.
+ * of docs/races.md race 1 real.
  */
 #ifndef MMSIM_SPINLOCK_H
 #define MMSIM_SPINLOCK_H

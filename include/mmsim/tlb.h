@@ -8,7 +8,7 @@
  * acknowledgement), and only then free the pages that were mapped and the
  * page-table pages that were emptied.  When the gather's page batch fills
  * in the middle of zap_pte_range, the flush happens right there, with the
- * PTE lock held, as in the kernel: that is where races.md race 1 lives.
+ * PTE lock held, as in the kernel: that is where docs/races.md race 1 lives.
  */
 #ifndef MMSIM_TLB_H
 #define MMSIM_TLB_H

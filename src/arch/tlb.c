@@ -163,7 +163,7 @@ static void flush_tlb_func(void *arg)
  * Flush [start, end) of mm here and on every other CPU in mm_cpumask(mm),
  * and return only when each has done it.  The caller's interrupts must be
  * on (it waits for the others' acknowledgements); it may hold spinlocks,
- * as zap_pte_range holds the PTE lock — race 1 of races.md.
+ * as zap_pte_range holds the PTE lock — race 1 of docs/races.md.
  */
 void flush_tlb_mm_range(struct mm_struct *mm, unsigned long start,
 			unsigned long end, unsigned int stride_shift,

@@ -2,7 +2,7 @@
 /*
  * RCU on liburcu's memb flavour (SRCU, on the same flavour, is srcu.c),
  * with the ThreadSanitizer annotations liburcu 0.13 lacks (see
- * <mmsim/rcupdate.h> and shared/docs/testing-notes.md): every read-side
+ * <mmsim/rcupdate.h> and docs/testing-notes.md): every read-side
  * unlock releases a token that every grace-period end and every callback
  * acquires, which is the happens-before edge RCU guarantees and TSan
  * cannot see.

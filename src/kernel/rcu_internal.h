@@ -3,7 +3,7 @@
  * What rcu.c (RCU) and srcu.c (SRCU), both on liburcu's memb flavour,
  * share: the layout of a callback as liburcu queues it, and the
  * ThreadSanitizer annotations liburcu 0.13 lacks
- * (shared/docs/testing-notes.md).  Include after <urcu/urcu-memb.h>,
+ * (docs/testing-notes.md).  Include after <urcu/urcu-memb.h>,
  * which defines liburcu's struct rcu_head; not with <mmsim/rcupdate.h>,
  * which defines ours.
  */

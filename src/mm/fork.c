@@ -131,7 +131,7 @@ static void dup_mmap_write_end(struct mm_struct *oldmm,
  * before copy_page_range() write-protects its PTEs until after the TLB
  * flush that follows: a speculative write fault in the parent must not
  * copy a page for COW while another CPU still writes to the old page
- * through a stale writable TLB entry (races.md race 5).
+ * through a stale writable TLB entry (docs/races.md race 5).
  *
  * Takes both mmap locks for writing, oldmm's first (nobody else can see
  * mm yet: its lock is for the asserts of what is called here).

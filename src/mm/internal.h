@@ -287,7 +287,7 @@ void shmem_truncate_pages(struct file *file);
 void shmem_punch_hole(struct file *file, unsigned long start,
 		      unsigned long nr);
 
-/* --- Speculative page faults (spf-srcu, seed 001) ------------------------ */
+/* --- Speculative page faults (spf-srcu, SPF RFC v5) ---------------------- */
 
 /*
  * The SRCU domain of VMAs (src/strategy/spf_srcu.c): a VMA taken out of the

@@ -15,12 +15,12 @@
  * vmf->vma_page_prot, a snapshot of the VMA, rather than the VMA itself,
  * for the same reason.
  *
- * Speculative faults (FAULT_FLAG_SPECULATIVE, spf-srcu: seed 001 patches
- * 02-09) run these handlers without the mmap lock, on an anonymous
- * private VMA that handle_speculative_fault() found and validated, with
- * its PTE already read.  Every place that takes the PTE lock goes through
- * pte_spinlock() or pte_map_lock(), which for such a fault check under
- * the lock that neither the VMA (vma_has_changed) nor the PMD changed
+ * Speculative faults (FAULT_FLAG_SPECULATIVE, spf-srcu: SPF RFC v5 patches
+ * 02-09, docs/strategies.md) run these handlers without the mmap lock, on an
+ * anonymous private VMA that handle_speculative_fault() found and validated,
+ * with its PTE already read.  Every place that takes the PTE lock goes
+ * through pte_spinlock() or pte_map_lock(), which for such a fault check
+ * under the lock that neither the VMA (vma_has_changed) nor the PMD changed
  * since, and fail instead of waiting; the handler then gives up with
  * VM_FAULT_RETRY and the fault is done again the classic way.  A
  * speculative fault never allocates a page table and never prepares an
@@ -159,9 +159,9 @@ static pte_t ptep_clear_flush(struct vm_area_struct *vma, unsigned long address,
  * table-free mode, our srcu_read_lock(&vma_srcu) is an RCU reader and
  * holds them).  The second check, under the lock, proves that nothing
  * changed before we got it; from then on a zap or a table free must wait
- * for our lock (seed 001 patch 08).  The lock is only tried: the CPU that
+ * for our lock (SPF RFC v5 patch 08).  The lock is only tried: the CPU that
  * holds it may be waiting for us to acknowledge its shootdown, which we
- * cannot do with interrupts off (patch 09, races.md race 1).  The PMD is
+ * cannot do with interrupts off (patch 09, docs/races.md race 1).  The PMD is
  * compared because a PMD cleared or replaced under a VMA that did not
  * change (a collapse, or MADV_DONTNEED reclaiming the emptied table:
  * neither writes vm_sequence) would leave us locking a dead table (race
@@ -1044,7 +1044,7 @@ static bool zap_pte_wanted(struct vm_area_struct *vma, unsigned long addr,
  * lock: each cleared PTE is noted for the TLB flush, each page it mapped
  * is uncounted and queued in the gather, to be freed after the flush.
  * When the gather's batch fills, the TLBs are flushed right here, still
- * under the PTE lock (the kernel's order, which races.md race 1 needs),
+ * under the PTE lock (the kernel's order, which docs/races.md race 1 needs),
  * and the pages are freed after the unlock.  Returns where it stopped:
  * end, or the address after the PTE that filled the batch, or addr with
  * *gone set if the table went away (another zap reclaimed it).
@@ -1205,7 +1205,7 @@ static void zap_assert_locked(struct vm_area_struct *vma)
 }
 
 /*
- * Does a zap of vma write its vm_sequence (seed 001 patch 04), so that a
+ * Does a zap of vma write its vm_sequence (SPF RFC v5 patch 04), so that a
  * speculative fault that validated the VMA before sees it changing while
  * its PTEs go?  A seqcount takes one writer at a time, so we write it
  * when that is sure: the mmap lock is held for writing (the series zapped
@@ -1220,7 +1220,7 @@ static void zap_assert_locked(struct vm_area_struct *vma)
  * the PMD before and after taking it (spf_pte_trylock).
  *
  * unmap_mapping_range() writes it as the series did (the zap of a file's
- * VMA under i_mmap_rwsem, with no mmap lock: races.md race 2 is about
+ * VMA under i_mmap_rwsem, with no mmap lock: docs/races.md race 2 is about
  * that section).  Speculative faults give up on file VMAs, so it is not
  * needed for them; it makes two writers possible, the mmap-lock holder
  * and this one (or two of these), which vm_write_begin() allows.

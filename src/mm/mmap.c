@@ -311,7 +311,7 @@ int sys_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 /*
  * A VMA for [addr, addr + len) that no neighbour could absorb, linked and
  * returned inside its vm_sequence write section: mmap_region() may still
- * change it, and a speculative fault must not use it half built (races.md
+ * change it, and a speculative fault must not use it half built (docs/races.md
  * race 8); mmap_region() ends the section.
  */
 static struct vm_area_struct *mmap_new_vma(struct mm_struct *mm,

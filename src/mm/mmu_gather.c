@@ -7,7 +7,7 @@
  * that an upper entry pointed to, is freed only after every CPU that may
  * cache the translation has flushed it.  Before that flush another CPU
  * may still write the page through its TLB, or walk the table with
- * interrupts disabled (a lockless walk, races.md race 4): the flush waits
+ * interrupts disabled (a lockless walk, docs/races.md race 4): the flush waits
  * for that CPU to take the IPI, that is, for the walk to end.  With
  * mm->pt_free_rcu, tables wait an RCU grace period as well, for walkers
  * that hold rcu_read_lock() instead of disabling interrupts.  Tables that

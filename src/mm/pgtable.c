@@ -11,7 +11,7 @@
  * unlinked by clearing that entry and freed only after the mmu_gather's
  * TLB flush (or an RCU grace period after it): a walker that runs with
  * interrupts disabled holds up the flush, so the table it walks stays
- * alive (races.md race 4).
+ * alive (docs/races.md race 4).
  *
  * munmap and exit unlink tables of VMAs already out of the tree; the mmap
  * lock keeps everyone else away from them.  MADV_DONTNEED, under the read
@@ -203,7 +203,7 @@ void pgd_free(struct mm_struct *mm)
 /*
  * A table below the PGD, for a walk that holds the mmap lock: faults on
  * the classic path, gup, mremap, fork (both mms).  A speculative fault
- * holds no lock and must never get here (seed 001: the first fault in a
+ * holds no lock and must never get here (SPF RFC v5: the first fault in a
  * PMD goes the classic way): the table it hung could land under a VMA
  * that munmap is tearing down, where nothing would free it.  Only a
  * warning, as lockdep's would be, so the damage still shows; the stress

@@ -307,7 +307,7 @@ static void vma_adjust_write_begin(struct vma_adjust *va)
  * them; the gap augment is refreshed for every VMA whose start or whose
  * predecessor's end moved.
  *
- * Lock order (the series' patch 05, races.md race 2): the file mapping
+ * Lock order (the series' patch 05, docs/races.md race 2): the file mapping
  * lock (i_mmap_rwsem) first, then the vm_sequence write sections, as
  * unmap_mapping_range() holds i_mmap_rwsem when it zaps (and so enters
  * vm_sequence).  The caller holds the mmap lock for writing.
@@ -520,7 +520,7 @@ static bool can_merge_remove_vma(struct vm_area_struct *vma)
  * The expanding VMA must own an anon_vma if the one it takes pages from
  * does.  Returns 0, or -ENOMEM; *dup is set when dst got a new chain.
  * dst is in the tree: a fault must not use the anon_vma before the chain
- * is cloned, nor keep one that a failed clone takes back (races.md race
+ * is cloned, nor keep one that a failed clone takes back (docs/races.md race
  * 10), hence the write section.
  */
 static int dup_anon_vma(struct vm_area_struct *dst, struct vm_area_struct *src,

@@ -37,7 +37,7 @@ DEFINE_SRCU(vma_srcu);
  * took out of the tree after downgrading to the read lock, as the kernel
  * does since 4.20 (the series, on 4.12, zapped under the write lock); and
  * unmap_mapping_range() zaps the VMAs of a file holding only the file's
- * i_mmap_rwsem, as in the series (and races.md race 2).  The last may run
+ * i_mmap_rwsem, as in the series (and docs/races.md race 2).  The last may run
  * beside any other writer, and beside itself.
  *
  * So sections nest and may overlap (vm_write_nest; the series' seqcount
@@ -281,8 +281,8 @@ static bool spf_read_pte(struct mm_struct *mm, struct vm_area_struct *vma,
 }
 
 /*
- * Handle a user fault of mm at address without the mmap lock (seed 001
- * patch 08, with the trylock of patch 09).  The calling CPU runs mm (it is
+ * Handle a user fault of mm at address without the mmap lock (SPF RFC
+ * v5 patch 08, with the trylock of patch 09).  The calling CPU runs mm (it is
  * in mm_cpumask(mm), so shootdowns wait for it) and holds no lock.
  *
  * Returns the handlers' VM_FAULT_* bits, or VM_FAULT_RETRY when it gave

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * races.md race 1, made real: PTE-lock spin with interrupts off against a
+ * docs/races.md race 1, made real: PTE-lock spin with interrupts off against a
  * TLB shootdown sent under that PTE lock.
  *
  *   CPU0 (munmap)                          CPU1 (fault, interrupts off)
@@ -13,8 +13,8 @@
  *                                            local_irq_enable() takes the IPI,
  *                                            the fault retries the classic way
  *
- * CPU1 does what the speculative fault's pte_map_lock() does (seed 001,
- * patch 09): lock the PTE table it found without the mmap lock, with
+ * CPU1 does what the speculative fault's pte_map_lock() does (SPF RFC
+ * v5 patch 09): lock the PTE table it found without the mmap lock, with
  * interrupts disabled.  The mutant pte-spin-irqoff spins; the watchdog
  * must then report both CPUs and end the run.  The correct code must finish.
  *

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for the fault side of spf-srcu (seed 001 patches 02-10):
+ * Unit tests for the fault side of spf-srcu (SPF RFC v5 patches 02-10):
  * handle_speculative_fault(), pte_map_lock()/pte_spinlock() and the
  * FAULT_FLAG_SPECULATIVE paths of the handlers.  Every test runs on an mm
  * created with spf_srcu_strategy and shared by two users (mmget), faulting
@@ -667,7 +667,7 @@ static void mutant_no_seq_mprotect_caught(void **state)
 static struct page *dead_table;
 
 /*
- * A collapse in miniature (races.md race 3): the PMD is pointed at a new
+ * A collapse in miniature (docs/races.md race 3): the PMD is pointed at a new
  * copy of its PTE table, the old one left for the test to clean up (a
  * collapse would flush the TLBs and free it).  Run on the faulting CPU
  * after it read the PTE, interrupts on.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The write side of spf-srcu at every VMA modification site (seed 001,
- * patches 04-07): each change of what a fault reads of a VMA advances its
+ * The write side of spf-srcu at every VMA modification site (SPF RFC
+ * v5 patches 04-07): each change of what a fault reads of a VMA advances its
  * vm_sequence by a whole number of write sections (even, non-zero) and
  * leaves it even; each insert or erase of the tree advances mm_seq; an
  * erased VMA has an empty rb node; a VMA that was in the tree is freed
@@ -118,7 +118,7 @@ static void split_advances_vma_and_mm_seq(void **state)
 
 /*
  * A new VMA is linked inside its own write section, which ends only when
- * mmap_region() is done with it (races.md race 8): it leaves mmap with
+ * mmap_region() is done with it (docs/races.md race 8): it leaves mmap with
  * exactly one section behind it.  The insert is one mm_seq section.
  */
 static void mmap_new_vma_born_in_write_section(void **state)
@@ -173,7 +173,7 @@ static void merge_both_advances_prev_and_kills_next(void **state)
 
 /*
  * prev has no anon_vma and takes next's before growing over it: that is
- * a write section of its own (races.md race 10), then the adjust's.
+ * a write section of its own (docs/races.md race 10), then the adjust's.
  *
  *   prev      new      next              prev
  * |-------|.......|-------|    ->    |-----------------------|
@@ -706,7 +706,7 @@ static void adjust_begins_sequence_under_mapping_lock(void **state)
 }
 
 /*
- * Race 2 as lockdep sees it (seed 001 patch 05).  MADV_REMOVE punches a
+ * Race 2 as lockdep sees it (SPF RFC v5 patch 05).  MADV_REMOVE punches a
  * hole in the file: unmap_mapping_range() holds i_mmap_rwsem and its zap
  * enters the VMA's vm_sequence.  A split of a VMA of that file must enter
  * vm_sequence only after i_mmap_rwsem; the mutant enters it before:
@@ -801,7 +801,7 @@ static void remove_overlaps_a_held_section(void **state)
 
 /*
  * fork holds each copied parent VMA in a write section from before its
- * PTEs are write-protected until after the TLB flush (races.md race 5):
+ * PTEs are write-protected until after the TLB flush (docs/races.md race 5):
  * one section each; a VM_DONTCOPY VMA is not copied and not touched.  The
  * child's VMAs are born even and its tree got one insert per VMA.
  */
