@@ -590,10 +590,10 @@ static void report_table(const struct bench_result *r)
 	unsigned int i;
 
 	if (!header_shown)
-		printf("%-12s %-10s %5s %9s %12s %14s\n", "workload",
+		printf("%-12s %-14s %5s %9s %12s %14s\n", "workload",
 		       "strategy", "cpus", "seconds", "ops", "ops/s");
 	header_shown = true;
-	printf("%-12s %-10s %5u %9.3f %12llu %14.1f", r->workload,
+	printf("%-12s %-14s %5u %9.3f %12llu %14.1f", r->workload,
 	       r->strategy, r->cpus, r->seconds, r->ops,
 	       bench_rate(r->ops, r->seconds));
 	if (r->faults)

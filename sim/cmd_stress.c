@@ -45,7 +45,8 @@ static void stress_usage(FILE *out)
 	fprintf(out,
 		"usage: mmsim stress [--strategy NAME] [--cpus N] "
 		"[--seconds S] [--seed N]\n"
-		"                    [--mutant NAME] [--spf-regions on|off]\n\n"
+		"                    [--mutant NAME] [--spf-regions on|off]\n"
+		"       mmsim stress [--strategy NAME] --list-mutants\n\n"
 		"Simulated CPUs share one mm: workers write and check data\n"
 		"in regions they hand to each other, chaos CPUs map, unmap,\n"
 		"protect, move, zap, lock and fork under them.  With SPF\n"
@@ -86,6 +87,7 @@ struct stress_args {
 	const char *mutant;
 	const char *spf_regions;	/* "on", "off", or NULL: default */
 	bool seeded;
+	bool list_mutants;		/* --list-mutants: print, do not run */
 };
 
 /* Apply the value of option n; 0 or -1 (said why). */
@@ -157,6 +159,10 @@ static int parse_args(struct stress_args *a, int argc, char **argv,
 			stress_usage(stdout);
 			*status = 0;
 			return -1;
+		}
+		if (!strcmp(argv[i], "--list-mutants")) {
+			a->list_mutants = true;
+			continue;
 		}
 		ret = parse_valued(a, argc, argv, &i);
 		if (ret < 0)
@@ -340,6 +346,10 @@ int cmd_stress(int argc, char **argv)
 		return status;
 	if (check_choices(&a))
 		return 2;
+	if (a.list_mutants) {
+		mmsim_mutant_list_for(stdout, fault_strategy_find(a.o.strategy));
+		return 0;
+	}
 	if (!a.seeded)
 		a.o.seed = (unsigned long)time(NULL) ^
 			   ((unsigned long)getpid() << 16);

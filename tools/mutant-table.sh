@@ -8,10 +8,11 @@
 #   tools/mutant-table.sh [-t SECONDS] [-c CPUS] [-s SEED] [-l LOGDIR]
 #                         [-S STRATEGY]... [-u MUTANT]... BUILD_DIR...
 #
-# For each strategy (default: classic and spf-srcu) it runs the correct
-# code and then every mutant of include/mmsim/mutant.h that applies to
-# the strategy, in each build directory given (each holds an `mmsim`;
-# plain, ASan or TSan), as
+# For each strategy (default: every one of src/strategy/strategies.def)
+# it runs the correct code and then every mutant that applies to the
+# strategy (`mmsim stress --strategy S --list-mutants`, but
+# rwsem-no-reader-turn, which only a unit test can show), in each build
+# directory given (each holds an `mmsim`; plain, ASan or TSan), as
 #
 #   mmsim stress --strategy S --mutant M --cpus 4 --seconds T --seed 1
 #
@@ -56,7 +57,10 @@ while getopts t:c:s:l:S:u:h opt; do
 done
 shift $((OPTIND - 1))
 [ $# -ge 1 ] || usage
-[ -n "$strategies" ] || strategies="classic spf-srcu"
+[ -n "$strategies" ] ||
+	strategies=$(sed -n 's/^STRATEGY([a-z0-9_]*, "\([a-z0-9-]*\)")$/\1/p' \
+		     "$(dirname "$0")/../src/strategy/strategies.def")
+first=$1
 for b in "$@"; do
 	if [ ! -x "$b/mmsim" ]; then
 		echo "mutant-table: no $b/mmsim (build it first)" >&2
@@ -69,19 +73,10 @@ mkdir -p "$logdir" || exit 2
 # The sanitizer builds carry their settings and TSan suppressions
 # (src/kernel/sanitizer_options.c): nothing to set here.
 
-# The mutants that apply to a strategy.
+# The mutants that apply to a strategy, as the first build knows them.
 mutants_of() {
-	case $1 in
-	classic)
-		echo no-remote-flush free-before-flush lazy-tlb-no-flush ;;
-	*)
-		echo no-remote-flush free-before-flush lazy-tlb-no-flush \
-		     pte-spin-irqoff \
-		     no-second-vma-check no-seq-mprotect no-seq-unmap \
-		     rb-clear-early no-grace-period no-pmd-same spf-pte-alloc \
-		     no-final-pte-same seq-before-mapping-lock \
-		     mremap-section-early ;;
-	esac
+	"$first/mmsim" stress --strategy "$1" --list-mutants |
+		grep -v '^rwsem-no-reader-turn$'
 }
 
 # One explore run; prints "status seconds".
@@ -164,7 +159,7 @@ run_one() {	# build strategy mutant log
 
 bad=0
 cell_w=26
-printf '%-9s %-24s' strategy mutant
+printf '%-14s %-24s' strategy mutant
 for b in "$@"; do
 	printf ' %-*s' $cell_w "$(basename "$b")"
 done
@@ -174,7 +169,7 @@ for s in $strategies; do
 		caught=no
 		name=$m
 		[ "$m" = none ] && name='(correct code)'
-		printf '%-9s %-24s' "$s" "$name"
+		printf '%-14s %-24s' "$s" "$name"
 		for b in "$@"; do
 			log="$logdir/$(basename "$b").$s.$m.log"
 			res=$(run_one "$b" "$s" "$m" "$log")

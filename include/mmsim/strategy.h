@@ -188,6 +188,8 @@ struct mm_struct *mm_alloc_strategy(unsigned int pgtable_levels,
 
 /* Every mutant, with its help and the strategies it applies to. */
 void mmsim_mutant_list(FILE *out, int indent);
+/* The names of the mutants that apply to s, one per line. */
+void mmsim_mutant_list_for(FILE *out, const struct fault_strategy *s);
 /* Does the mutant apply to s: one of s's own, or a core one that names s? */
 bool fault_strategy_has_mutant(const struct fault_strategy *s,
 			       const char *mutant);

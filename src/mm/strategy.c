@@ -224,6 +224,15 @@ void mmsim_mutant_list(FILE *out, int indent)
 				strategies[i]->name);
 }
 
+void mmsim_mutant_list_for(FILE *out, const struct fault_strategy *s)
+{
+	for (int m = 1; m < NR_MUTANTS; m++)
+		if (fault_strategy_has_mutant(s, mmsim_core_mutants[m].name))
+			fprintf(out, "%s\n", mmsim_core_mutants[m].name);
+	for (unsigned int j = 0; j < s->nr_mutants; j++)
+		fprintf(out, "%s\n", s->mutants[j].name);
+}
+
 int mmsim_set_mutant(const char *name)
 {
 	unsigned int n = fault_strategy_count();
