@@ -210,6 +210,21 @@ unsigned long fault_events_lockless(const struct fault_strategy *s,
 void fault_events_print(FILE *out, const struct fault_strategy *s,
 			const unsigned long ev[NR_FAULT_EVENTS]);
 
+/* --- for a strategy with VMA read locks ------------------------------------ */
+
+/*
+ * A VMA read lock promises that nothing a fault reads of the VMA changes
+ * until it is released: every writer of those fields write-locks the VMA
+ * first, which waits for the readers.  vma_read_stable_begin() (once the
+ * lock is held and the VMA known attached) records them for this CPU;
+ * vma_read_stable_end() (before the release) warns if they changed, as
+ * lockdep checks a lock's rules rather than their effects.  So a site
+ * that changes a VMA without vma_start_write() (docs/races.md races 7, 8,
+ * 10) is caught whenever a fault overlaps it, whatever the change does.
+ */
+void vma_read_stable_begin(struct vm_area_struct *vma);
+void vma_read_stable_end(struct vm_area_struct *vma);
+
 /* --- for a strategy's vma_free -------------------------------------------- */
 
 /* Drop the VMA's file reference, when the VMA itself goes. */

@@ -319,6 +319,43 @@ void fault_events_print(FILE *out, const struct fault_strategy *s,
 
 /* --- lock assertions ------------------------------------------------------ */
 
+/* What a fault reads of the VMA it holds (see vma_read_stable_begin()). */
+struct vma_read_snapshot {
+	unsigned long vm_start, vm_end, vm_pgoff, vm_flags, vm_page_prot;
+	struct anon_vma *anon_vma;
+};
+
+static __thread struct vma_read_snapshot read_snap;
+static __thread const struct vm_area_struct *read_snap_vma;
+
+static void vma_read_snapshot(struct vm_area_struct *vma,
+			      struct vma_read_snapshot *s)
+{
+	s->vm_start = READ_ONCE(vma->vm_start);
+	s->vm_end = READ_ONCE(vma->vm_end);
+	s->vm_pgoff = READ_ONCE(vma->vm_pgoff);
+	s->vm_flags = READ_ONCE(vma->vm_flags);
+	s->vm_page_prot = READ_ONCE(vma->vm_page_prot.pgprot);
+	s->anon_vma = __atomic_load_n(&vma->anon_vma, __ATOMIC_RELAXED);
+}
+
+void vma_read_stable_begin(struct vm_area_struct *vma)
+{
+	vma_read_snapshot(vma, &read_snap);
+	read_snap_vma = vma;
+}
+
+void vma_read_stable_end(struct vm_area_struct *vma)
+{
+	struct vma_read_snapshot now;
+
+	if (read_snap_vma != vma)
+		return;		/* not recorded: not attached when locked */
+	vma_read_snapshot(vma, &now);
+	WARN_ON(memcmp(&now, &read_snap, sizeof(now)));
+	read_snap_vma = NULL;
+}
+
 bool vma_fault_locked(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	const struct fault_strategy *s = mm->strategy;

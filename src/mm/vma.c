@@ -43,6 +43,28 @@ static struct vm_area_struct *vma_cache_alloc(struct mm_struct *mm)
 	return calloc(1, vma_alloc_size(s));
 }
 
+/*
+ * Set the fields before vm_sequence to src's (NULL: zeros).  A strategy
+ * whose cache hands a freed VMA out again at once (SLAB_TYPESAFE_BY_RCU)
+ * lets a lockless walk of another CPU read this object's bounds and tree
+ * links while we fill it in, and throw what it read away on its retry:
+ * so every word is stored whole, atomically, never torn (and TSan sees
+ * two atomic accesses, not a race).
+ */
+#define VMA_COPIED	offsetof(struct vm_area_struct, vm_sequence)
+_Static_assert(VMA_COPIED % sizeof(unsigned long) == 0,
+	       "the copied fields are whole words");
+
+static void vma_set_fields(struct vm_area_struct *dst,
+			   const struct vm_area_struct *src)
+{
+	unsigned long *to = (unsigned long *)dst;
+	const unsigned long *from = (const unsigned long *)src;
+
+	for (size_t i = 0; i < VMA_COPIED / sizeof(*to); i++)
+		__atomic_store_n(&to[i], from ? from[i] : 0, __ATOMIC_RELAXED);
+}
+
 /* The fields before vm_strategy_data that are not the VMA's contents. */
 static void vma_init_links(struct vm_area_struct *vma, struct mm_struct *mm)
 {
@@ -64,7 +86,9 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 
 	if (!vma)
 		return NULL;
-	memset(vma, 0, offsetof(struct vm_area_struct, vm_strategy_data));
+	vma_set_fields(vma, NULL);
+	memset(&vma->vm_sequence, 0,
+	       offsetof(struct vm_area_struct, vm_strategy_data) - VMA_COPIED);
 	vma_init_links(vma, mm);
 	if (mm->strategy->vma_init)
 		mm->strategy->vma_init(vma);
@@ -89,10 +113,9 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 	 * Not the fields from vm_sequence on: other writers may be changing
 	 * them (unmap_mapping_range, and unlinks beside us on i_mmap).
 	 */
-	memcpy(new, orig, offsetof(struct vm_area_struct, vm_sequence));
+	vma_set_fields(new, orig);
 	memset(&new->vm_sequence, 0,
-	       offsetof(struct vm_area_struct, vm_strategy_data) -
-	       offsetof(struct vm_area_struct, vm_sequence));
+	       offsetof(struct vm_area_struct, vm_strategy_data) - VMA_COPIED);
 	vma_init_links(new, mm);
 	if (mm->strategy->vma_init)
 		mm->strategy->vma_init(new);

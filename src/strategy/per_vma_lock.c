@@ -53,8 +53,6 @@
  * Events (the kernel's vmstat names): VMA_LOCK_SUCCESS, VMA_LOCK_ABORT,
  * VMA_LOCK_RETRY, VMA_LOCK_MISS.
  */
-#include <string.h>
-
 #include <mmsim/cpu.h>
 #include <mmsim/rcupdate.h>
 #include <mmsim/sched.h>
@@ -130,32 +128,6 @@ static inline struct pvl_mm *pvl_mm(struct mm_struct *mm)
  */
 static __thread struct vm_area_struct *pvl_read_locked;
 
-/*
- * What a fault reads of the VMA it holds, as it was when it took the
- * lock.  The lock promises that none of it changes until vma_end_read():
- * every writer of these fields write-locks the VMA first, and that waits
- * for us.  vma_end_read() checks the promise (as lockdep checks a lock's
- * rules, not its effects), so that a site that changes a VMA without
- * vma_start_write() (races 7, 8 and 10) is caught when a fault overlaps
- * it, whatever that change does to the fault.
- */
-struct pvl_snapshot {
-	unsigned long vm_start, vm_end, vm_pgoff, vm_flags, vm_page_prot;
-	struct anon_vma *anon_vma;
-};
-
-static __thread struct pvl_snapshot pvl_snap;
-static __thread bool pvl_snap_taken;	/* of an attached VMA we hold */
-
-static void pvl_snapshot(struct vm_area_struct *vma, struct pvl_snapshot *s)
-{
-	s->vm_start = READ_ONCE(vma->vm_start);
-	s->vm_end = READ_ONCE(vma->vm_end);
-	s->vm_pgoff = READ_ONCE(vma->vm_pgoff);
-	s->vm_flags = READ_ONCE(vma->vm_flags);
-	s->vm_page_prot = READ_ONCE(vma->vm_page_prot.pgprot);
-	s->anon_vma = __atomic_load_n(&vma->anon_vma, __ATOMIC_RELAXED);
-}
 
 static int pvl_mm_init(struct mm_struct *mm)
 {
@@ -332,15 +304,10 @@ static bool vma_start_read(struct vm_area_struct *vma)
 	return true;
 }
 
+/* Drop the read lock, checking the lock's promise (<mmsim/strategy.h>). */
 static void vma_end_read(struct vm_area_struct *vma)
 {
-	struct pvl_snapshot now;
-
-	if (pvl_snap_taken) {
-		pvl_snapshot(vma, &now);
-		WARN_ON(memcmp(&now, &pvl_snap, sizeof(now)));
-		pvl_snap_taken = false;
-	}
+	vma_read_stable_end(vma);
 	pvl_read_locked = NULL;
 	up_read(&pvl_vma(vma)->vm_lock);
 }
@@ -393,8 +360,7 @@ retry:
 		count_fault_event(VMA_LOCK_MISS);
 		goto retry;
 	}
-	pvl_snapshot(vma, &pvl_snap);
-	pvl_snap_taken = true;
+	vma_read_stable_begin(vma);
 	/*
 	 * find_mergeable_anon_vma() needs the neighbours: the mmap lock.  A
 	 * classic fault may set anon_vma under the mmap read lock while we

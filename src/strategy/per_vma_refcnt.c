@@ -555,9 +555,18 @@ static struct vm_area_struct *pvr_find_vma(struct mm_struct *mm,
 	struct rb_node *node;
 	unsigned int start;
 
+	/*
+	 * The nodes are inside VMAs, which the cache hands out again at once:
+	 * the walk may read an object that another CPU is filling in for a
+	 * new VMA (plain stores: it is not linked yet), and the seqcount
+	 * retry throws that away.  The kernel's maple tree walk reads no VMA
+	 * field; this one has to, and says the race is by design.
+	 */
 	do {
 		start = read_seqcount_begin(seq);
+		data_race_begin();
 		node = rb_find_first_lockless(&addr, &mm->mm_rb, vma_end_above);
+		data_race_end();
 	} while (read_seqcount_retry(seq, start));
 	return node ? rb_entry(node, struct vm_area_struct, vm_rb) : NULL;
 }
@@ -612,8 +621,10 @@ static int vma_start_read(struct mm_struct *mm, struct vm_area_struct *vma)
 	return 0;
 }
 
+/* Drop the read lock, checking the lock's promise (<mmsim/strategy.h>). */
 static void vma_end_read(struct vm_area_struct *vma)
 {
+	vma_read_stable_end(vma);
 	pvr_read_locked = NULL;
 	vma_refcount_put(vma);
 }
@@ -651,14 +662,19 @@ retry:
 	}
 	if (err)
 		goto inval;
+	vma_read_stable_begin(vma);
 	/* A split may have moved the bounds before we locked the VMA. */
 	if (address < vma->vm_start || address >= vma->vm_end)
 		goto inval_end_read;
 	/*
 	 * find_mergeable_anon_vma() needs the neighbours: the mmap lock
 	 * (6.15's vmf_anon_prepare() would try it from the fault instead).
+	 * A classic fault may set anon_vma under the mmap read lock while we
+	 * look (only from NULL to set): acquire, paired with
+	 * __anon_vma_prepare()'s release.
 	 */
-	if (!pvr_vma_supported(vma) || !vma->anon_vma)
+	if (!pvr_vma_supported(vma) ||
+	    !__atomic_load_n(&vma->anon_vma, __ATOMIC_ACQUIRE))
 		goto inval_end_read;
 	rcu_read_unlock();
 	return vma;
