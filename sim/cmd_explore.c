@@ -191,6 +191,28 @@ static const char *const event_names[SCHED_NR_EVENTS] = {
 
 enum explore_role { ROLE_F, ROLE_W, ROLE_NONE };
 
+/*
+ * SIGINT or SIGTERM: stop after the schedule that runs, say how far we
+ * got, and exit 128 + the signal (as stress does).  Only a flag here.
+ */
+static atomic_int explore_interrupt;
+static unsigned long schedules_total;
+
+static void explore_interrupted(int sig)
+{
+	atomic_store(&explore_interrupt, sig);
+}
+
+static void catch_interrupts(void)
+{
+	struct sigaction sa = { .sa_handler = explore_interrupted,
+				.sa_flags = SA_RESETHAND | SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 static __thread enum explore_role role = ROLE_NONE;
 static __thread bool in_pause;
 
@@ -428,6 +450,7 @@ static int explore_one(struct mm_struct *mm, enum explore_target target,
 		for (j = 0; j < EXPLORE_MAX_POINTS; j++) {
 			r = run_schedule(mm, target, w, i, j);
 			schedules++;
+			schedules_total++;
 			if (r.failure) {
 				printf("FAILURE: target %s, writer %s: F stopped at point %u (%s), W at point %u (%s): %s\n",
 				       target_names[target], w->name, i,
@@ -436,12 +459,13 @@ static int explore_one(struct mm_struct *mm, enum explore_target target,
 				       r.failure);
 				return 1;
 			}
-			if (!r.f_reached || !r.w_reached)
+			if (!r.f_reached || !r.w_reached ||
+			    atomic_load(&explore_interrupt))
 				break;
 		}
 		if (j > max_j)
 			max_j = j;
-		if (!r.f_reached)
+		if (!r.f_reached || atomic_load(&explore_interrupt))
 			break;
 	}
 	printf("target %-4s writer %-13s %7lu schedules (F: %u points, W: up to %u)\n",
@@ -503,7 +527,8 @@ static void usage(FILE *out)
 		"  --mutant NAME    a deliberately broken variant (see mmsim stress --help)\n"
 		"  --points         print the scheduling points of F and W instead\n\n"
 		"The last line is SUCCESS or FAILURE: <schedule and what broke> (exit 0/1;\n"
-		"3 when the watchdog ends a deadlock).\n");
+		"3 when the watchdog ends a deadlock); SIGINT or SIGTERM stops it after the\n"
+		"schedule that runs: INTERRUPTED, exit 130 or 143.\n");
 }
 
 struct explore_opts {
@@ -596,7 +621,9 @@ int cmd_explore(int argc, char **argv)
 	mmget(mm);		/* W is a thread of it too: F may speculate */
 	mmsim_switch_mm(mm);
 	mmsim_set_sched_hook(explore_hook);
-	for (t = 0; t < NR_TARGETS && !ret; t++) {
+	catch_interrupts();
+	for (t = 0; t < NR_TARGETS && !ret &&
+	     !atomic_load(&explore_interrupt); t++) {
 		if (o.target && strcmp(o.target, target_names[t]))
 			continue;
 		for (k = 0; k < NR_WRITERS && !ret; k++) {
@@ -605,11 +632,20 @@ int cmd_explore(int argc, char **argv)
 			found++;
 			ret = o.points ? print_points(mm, t, &writers[k]) :
 					 explore_one(mm, t, &writers[k]);
+			if (atomic_load(&explore_interrupt))
+				break;
 		}
 	}
 	mmsim_set_sched_hook(NULL);
 	if (ret)
 		return 1;	/* the mm may be broken: leave it */
+	if (atomic_load(&explore_interrupt)) {
+		int sig = atomic_load(&explore_interrupt);
+
+		printf("INTERRUPTED: %s after %lu schedules, nothing caught\n",
+		       sig == SIGINT ? "SIGINT" : "SIGTERM", schedules_total);
+		return 128 + sig;
+	}
 	mmsim_watchdog_stop();
 	mmsim_switch_mm(NULL);
 	mmput(mm);

@@ -101,6 +101,15 @@ struct fault_strategy {
 	vm_fault_t (*lockless_fault)(struct mm_struct *mm, unsigned long address,
 				     unsigned int flags);
 	/*
+	 * A VMA-lock design sets lockless_fault to do_vma_lock_fault(), the
+	 * arch fault handler's per-VMA block, which calls these two: find
+	 * the VMA of address and lock it for reading, or NULL (counting
+	 * VMA_LOCK_ABORT or _MISS); and release it.  Both or neither.
+	 */
+	struct vm_area_struct *(*lock_vma_under_rcu)(struct mm_struct *mm,
+						     unsigned long address);
+	void (*vma_end_read)(struct vm_area_struct *vma);
+	/*
 	 * Does the calling CPU hold the strategy's own fault lock on vma
 	 * (vma NULL: on some VMA of mm)?  What vma_assert_locked() accepts
 	 * besides the mmap lock: handle_mm_fault(), page-table allocation
@@ -209,6 +218,48 @@ unsigned long fault_events_lockless(const struct fault_strategy *s,
 /* A `perf stat`-like summary of s's events. */
 void fault_events_print(FILE *out, const struct fault_strategy *s,
 			const unsigned long ev[NR_FAULT_EVENTS]);
+
+/* --- the shared parts of lockless faults --------------------------------- */
+
+/*
+ * find_vma() without the mmap lock, retried while tree_seq moved (see
+ * src/mm/vma_tree.c).  The caller is in an RCU or SRCU read side.
+ */
+struct vm_area_struct *find_vma_lockless(struct mm_struct *mm,
+					 unsigned long addr,
+					 const seqcount_t *tree_seq);
+/*
+ * May a fault with these FAULT_FLAG_*s be handled in a VMA with vm_flags
+ * (x86's access_error() from the fault flags)?  True: no, the classic
+ * path decides (and delivers the signal).
+ */
+bool fault_access_error(unsigned int flags, unsigned long vm_flags);
+
+/*
+ * The events of every VMA-lock design (the kernel's vmstat names), for
+ * its events[] (vma_lock_event_names), counted by do_vma_lock_fault()
+ * and the strategy's lock_vma_under_rcu.
+ */
+enum vma_lock_event {
+	VMA_LOCK_SUCCESS = FAULT_STRATEGY_EVENTS, /* handled under the VMA lock */
+	VMA_LOCK_ABORT,		/* no VMA, or one we may not lock: mmap lock */
+	VMA_LOCK_RETRY,		/* the fault asked for the mmap lock */
+	VMA_LOCK_MISS,		/* the VMA was detached: looked up again */
+	NR_VMA_LOCK_EVENTS
+};
+
+extern const char *const vma_lock_event_names[];
+#define VMA_LOCK_ABORTS	(1UL << VMA_LOCK_ABORT | 1UL << VMA_LOCK_RETRY | \
+			 1UL << VMA_LOCK_MISS)
+
+/*
+ * The per-VMA-lock block of do_user_addr_fault() (Linux 6.4): the
+ * strategy's lock_vma_under_rcu, the access check, handle_mm_fault()
+ * with FAULT_FLAG_VMA_LOCK, vma_end_read.  A VMA-lock strategy's
+ * lockless_fault.
+ */
+vm_fault_t do_vma_lock_fault(struct mm_struct *mm, unsigned long address,
+			     unsigned int flags);
 
 /* --- for a strategy with VMA read locks ------------------------------------ */
 

@@ -20,6 +20,7 @@
 
 #include <mmsim/cpu.h>
 #include <mmsim/mm.h>
+#include <mmsim/sched.h>
 #include <mmsim/strategy.h>
 
 #include "kernel/bug.h"
@@ -42,6 +43,61 @@ static int fault_signal(vm_fault_t fault)
 	if (fault & (VM_FAULT_SIGBUS | VM_FAULT_HWPOISON))
 		return SIGBUS;
 	return SIGSEGV;
+}
+
+/*
+ * access_error() from the fault flags, for a lockless fault, which has no
+ * error code at hand: a write needs VM_WRITE, a read any right.  An
+ * instruction fetch needs VM_EXEC: the flags do not say whether the PTE
+ * was present (the error code's PROT bit), and a fetch of a present NX
+ * page could only be a SIGSEGV, which the classic path delivers; it also
+ * maps a page for a fetch in a readable VMA without VM_EXEC, as x86 does.
+ */
+bool fault_access_error(unsigned int flags, unsigned long vm_flags)
+{
+	if (flags & FAULT_FLAG_WRITE)
+		return !(vm_flags & VM_WRITE);
+	if (flags & FAULT_FLAG_INSTRUCTION)
+		return !(vm_flags & VM_EXEC);
+	return !(vm_flags & VM_ACCESS_FLAGS);
+}
+
+/*
+ * The per-VMA-lock block of the arch fault handler (6.4): lock the VMA,
+ * check the access, handle the fault under the VMA lock.  VM_FAULT_RETRY
+ * sends it to the mmap lock, as does an access the VMA refuses (the
+ * classic path delivers the signal; 6.7 delivers it here).  A
+ * handle_mm_fault() that returns VM_FAULT_RETRY or VM_FAULT_COMPLETED has
+ * released the VMA lock itself.  The calling CPU runs mm, holds no lock.
+ */
+vm_fault_t do_vma_lock_fault(struct mm_struct *mm, unsigned long address,
+			     unsigned int flags)
+{
+	const struct fault_strategy *s = mm->strategy;
+	struct vm_area_struct *vma;
+	vm_fault_t fault;
+
+	VM_BUG_ON(!cpumask_test_cpu(smp_processor_id(), mm_cpumask(mm)));
+	vma = s->lock_vma_under_rcu(mm, address);
+	if (!vma)
+		return VM_FAULT_RETRY;
+	if (fault_access_error(flags, vma->vm_flags)) {
+		s->vma_end_read(vma);
+		return VM_FAULT_RETRY;
+	}
+	/* No mmap lock to drop and retry with. */
+	flags &= ~(FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE);
+	mmsim_sched_point(SCHED_FAULT_WALK, vma);
+	fault = handle_mm_fault(vma, address, flags | FAULT_FLAG_VMA_LOCK,
+				NULL);
+	if (!(fault & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)))
+		s->vma_end_read(vma);
+	if (!(fault & VM_FAULT_RETRY)) {
+		count_fault_event(VMA_LOCK_SUCCESS);
+		return fault;
+	}
+	count_fault_event(VMA_LOCK_RETRY);
+	return VM_FAULT_RETRY;
 }
 
 int do_user_addr_fault(struct pt_regs *regs, unsigned long error_code,

@@ -53,6 +53,10 @@ const char *fault_strategy_check(const struct fault_strategy *s)
 		return "vma_cache_alloc and vma_cache_free go together";
 	if (!s->tree_write_begin != !s->tree_write_end)
 		return "tree_write_begin and tree_write_end go together";
+	if (!s->lock_vma_under_rcu != !s->vma_end_read)
+		return "lock_vma_under_rcu and vma_end_read go together";
+	if (s->lock_vma_under_rcu && s->lockless_fault != do_vma_lock_fault)
+		return "lock_vma_under_rcu wants lockless_fault = do_vma_lock_fault";
 	/*
 	 * mremap's move_vma ends the source's outer section after unmapping
 	 * it: the VMA must still be there (see vma_free_defer_begin).
@@ -257,6 +261,13 @@ int mmsim_set_mutant(const char *name)
 }
 
 /* --- fault events ---------------------------------------------------------- */
+
+const char *const vma_lock_event_names[] = {
+	[VMA_LOCK_SUCCESS - FAULT_STRATEGY_EVENTS] = "vma_lock_success",
+	[VMA_LOCK_ABORT - FAULT_STRATEGY_EVENTS] = "vma_lock_abort",
+	[VMA_LOCK_RETRY - FAULT_STRATEGY_EVENTS] = "vma_lock_retry",
+	[VMA_LOCK_MISS - FAULT_STRATEGY_EVENTS] = "vma_lock_miss",
+};
 
 void count_fault_event(unsigned int ev)
 {

@@ -270,6 +270,45 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 	return found;
 }
 
+/* find_vma()'s test: does node's VMA end above the address (key)? */
+static int vma_end_above(const void *key, const struct rb_node *node)
+{
+	const struct vm_area_struct *vma =
+		rb_entry(node, struct vm_area_struct, vm_rb);
+	unsigned long addr = *(const unsigned long *)key;
+
+	return addr < READ_ONCE(vma->vm_end) ? 0 : 1;
+}
+
+/*
+ * find_vma() without the mmap lock: the first VMA with addr < vm_end, or
+ * NULL, walked again until no tree writer ran meanwhile (tree_seq is the
+ * strategy's seqcount around every tree change, mm_rb_write_begin/end).
+ * The caller is in the read side that keeps freed VMAs' memory (RCU or
+ * SRCU), and validates what it gets: it may leave the tree (and change)
+ * at once.  The walk loads every link and bound once, and stops after
+ * RB_MAX_DEPTH nodes: a walk that races a rotation may go round in
+ * circles, and only a writer can make it, which the seqcount reports.
+ * Its reads may race with writers by design (a VMA freed and reused at
+ * once, for a strategy whose cache does that, is filled in with plain
+ * stores): the retry throws them away (data_race_begin/end).
+ */
+struct vm_area_struct *find_vma_lockless(struct mm_struct *mm,
+					 unsigned long addr,
+					 const seqcount_t *tree_seq)
+{
+	struct rb_node *node;
+	unsigned int start;
+
+	do {
+		start = read_seqcount_begin(tree_seq);
+		data_race_begin();
+		node = rb_find_first_lockless(&addr, &mm->mm_rb, vma_end_above);
+		data_race_end();
+	} while (read_seqcount_retry(tree_seq, start));
+	return node ? rb_vma(node) : NULL;
+}
+
 /* Same as find_vma(), and also return a pointer to the previous VMA. */
 struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr,
 				     struct vm_area_struct **pprev)

@@ -60,21 +60,6 @@
 
 #include "mm/internal.h"
 
-enum {
-	VMA_LOCK_SUCCESS = FAULT_STRATEGY_EVENTS, /* handled under the VMA lock */
-	VMA_LOCK_ABORT,		/* no VMA, or one we may not lock: mmap lock */
-	VMA_LOCK_RETRY,		/* the fault asked for the mmap lock */
-	VMA_LOCK_MISS,		/* the VMA was detached: looked up again */
-	NR_PVL_EVENTS
-};
-
-static const char *const pvl_event_names[] = {
-	[VMA_LOCK_SUCCESS - FAULT_STRATEGY_EVENTS] = "vma_lock_success",
-	[VMA_LOCK_ABORT - FAULT_STRATEGY_EVENTS] = "vma_lock_abort",
-	[VMA_LOCK_RETRY - FAULT_STRATEGY_EVENTS] = "vma_lock_retry",
-	[VMA_LOCK_MISS - FAULT_STRATEGY_EVENTS] = "vma_lock_miss",
-};
-
 extern const struct fault_strategy per_vma_lock_strategy;
 
 /* The historical bugs of the fault side (docs/races.md). */
@@ -247,16 +232,6 @@ static void pvl_vma_free(struct vm_area_struct *vma)
 
 /* --- the fault side ---------------------------------------------------------- */
 
-/* find_vma()'s test: does node's VMA end above the address (key)? */
-static int vma_end_above(const void *key, const struct rb_node *node)
-{
-	const struct vm_area_struct *vma =
-		rb_entry(node, struct vm_area_struct, vm_rb);
-	unsigned long addr = *(const unsigned long *)key;
-
-	return addr < READ_ONCE(vma->vm_end) ? 0 : 1;
-}
-
 /*
  * The VMA that contains or follows addr, found without the mmap lock; the
  * caller is in an RCU read side, which keeps whatever we return
@@ -265,15 +240,7 @@ static int vma_end_above(const void *key, const struct rb_node *node)
 static struct vm_area_struct *pvl_find_vma(struct mm_struct *mm,
 					   unsigned long addr)
 {
-	seqcount_t *seq = &pvl_mm(mm)->tree_seq;
-	struct rb_node *node;
-	unsigned int start;
-
-	do {
-		start = read_seqcount_begin(seq);
-		node = rb_find_first_lockless(&addr, &mm->mm_rb, vma_end_above);
-	} while (read_seqcount_retry(seq, start));
-	return node ? rb_entry(node, struct vm_area_struct, vm_rb) : NULL;
+	return find_vma_lockless(mm, addr, &pvl_mm(mm)->tree_seq);
 }
 
 /*
@@ -384,53 +351,6 @@ inval:
 	return NULL;
 }
 
-/* May the fault be handled in vma at all (access_error() from the flags)? */
-static bool pvl_access_error(unsigned int flags, struct vm_area_struct *vma)
-{
-	if (flags & FAULT_FLAG_WRITE)
-		return !(vma->vm_flags & VM_WRITE);
-	if (flags & FAULT_FLAG_INSTRUCTION)
-		return !(vma->vm_flags & VM_EXEC);
-	return !(vma->vm_flags & VM_ACCESS_FLAGS);
-}
-
-/*
- * The per-VMA-lock part of do_user_addr_fault() (6.4): lock the VMA,
- * check the access, handle the fault under the VMA lock.  VM_FAULT_RETRY
- * sends it to the mmap lock, as does an access the VMA refuses (the
- * classic path delivers the signal; 6.7 delivers it here).  A
- * handle_mm_fault() that returns VM_FAULT_RETRY or VM_FAULT_COMPLETED
- * has released the VMA lock itself.
- */
-static vm_fault_t pvl_lockless_fault(struct mm_struct *mm,
-				     unsigned long address, unsigned int flags)
-{
-	struct vm_area_struct *vma;
-	vm_fault_t fault;
-
-	VM_BUG_ON(!cpumask_test_cpu(smp_processor_id(), mm_cpumask(mm)));
-	vma = lock_vma_under_rcu(mm, address);
-	if (!vma)
-		return VM_FAULT_RETRY;
-	if (pvl_access_error(flags, vma)) {
-		vma_end_read(vma);
-		return VM_FAULT_RETRY;
-	}
-	/* No mmap lock to drop and retry with. */
-	flags &= ~(FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE);
-	mmsim_sched_point(SCHED_FAULT_WALK, vma);
-	fault = handle_mm_fault(vma, address, flags | FAULT_FLAG_VMA_LOCK,
-				NULL);
-	if (!(fault & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)))
-		vma_end_read(vma);
-	if (!(fault & VM_FAULT_RETRY)) {
-		count_fault_event(VMA_LOCK_SUCCESS);
-		return fault;
-	}
-	count_fault_event(VMA_LOCK_RETRY);
-	return VM_FAULT_RETRY;
-}
-
 /* Does this CPU hold vma's lock for reading (vma NULL: one of mm's)? */
 static bool pvl_fault_lock_held(struct mm_struct *mm,
 				struct vm_area_struct *vma)
@@ -448,7 +368,9 @@ const struct fault_strategy per_vma_lock_strategy = {
 	.mm_init = pvl_mm_init,
 	.vma_init = pvl_vma_init,
 	.vma_free = pvl_vma_free,
-	.lockless_fault = pvl_lockless_fault,
+	.lockless_fault = do_vma_lock_fault,
+	.lock_vma_under_rcu = lock_vma_under_rcu,
+	.vma_end_read = vma_end_read,
 	.fault_lock_held = pvl_fault_lock_held,
 	.vma_start_write = pvl_vma_start_write,
 	.vma_end_write_all = pvl_vma_end_write_all,
@@ -457,11 +379,10 @@ const struct fault_strategy per_vma_lock_strategy = {
 	.tree_write_end = pvl_tree_write_end,
 	.vma_mark_attached = pvl_vma_mark_attached,
 	.vma_mark_detached = pvl_vma_mark_detached,
-	.events = pvl_event_names,
-	.nr_events = NR_PVL_EVENTS - FAULT_STRATEGY_EVENTS,
+	.events = vma_lock_event_names,
+	.nr_events = NR_VMA_LOCK_EVENTS - FAULT_STRATEGY_EVENTS,
 	.event_lockless = VMA_LOCK_SUCCESS,
-	.abort_events = 1UL << VMA_LOCK_ABORT | 1UL << VMA_LOCK_RETRY |
-			1UL << VMA_LOCK_MISS,
+	.abort_events = VMA_LOCK_ABORTS,
 	.mutants = pvl_mutants,
 	.nr_mutants = NR_PVL_MUTANTS,
 };

@@ -65,21 +65,6 @@
 
 #include "mm/internal.h"
 
-enum {
-	VMA_LOCK_SUCCESS = FAULT_STRATEGY_EVENTS, /* handled under the VMA lock */
-	VMA_LOCK_ABORT,		/* no VMA, or one we may not lock: mmap lock */
-	VMA_LOCK_RETRY,		/* the fault asked for the mmap lock */
-	VMA_LOCK_MISS,		/* the VMA was detached: looked up again */
-	NR_PVR_EVENTS
-};
-
-static const char *const pvr_event_names[] = {
-	[VMA_LOCK_SUCCESS - FAULT_STRATEGY_EVENTS] = "vma_lock_success",
-	[VMA_LOCK_ABORT - FAULT_STRATEGY_EVENTS] = "vma_lock_abort",
-	[VMA_LOCK_RETRY - FAULT_STRATEGY_EVENTS] = "vma_lock_retry",
-	[VMA_LOCK_MISS - FAULT_STRATEGY_EVENTS] = "vma_lock_miss",
-};
-
 extern const struct fault_strategy per_vma_refcnt_strategy;
 
 /* The historical bugs of the fault side (docs/races.md). */
@@ -533,16 +518,6 @@ static void pvr_vma_free(struct vm_area_struct *vma)
 
 /* --- the fault side ---------------------------------------------------------- */
 
-/* find_vma()'s test: does node's VMA end above the address (key)? */
-static int vma_end_above(const void *key, const struct rb_node *node)
-{
-	const struct vm_area_struct *vma =
-		rb_entry(node, struct vm_area_struct, vm_rb);
-	unsigned long addr = *(const unsigned long *)key;
-
-	return addr < READ_ONCE(vma->vm_end) ? 0 : 1;
-}
-
 /*
  * The VMA that contains or follows addr, found without the mmap lock, in
  * an RCU read side: what we return may be freed and even reused, but not
@@ -551,24 +526,14 @@ static int vma_end_above(const void *key, const struct rb_node *node)
 static struct vm_area_struct *pvr_find_vma(struct mm_struct *mm,
 					   unsigned long addr)
 {
-	seqcount_t *seq = &pvr_mm(mm)->tree_seq;
-	struct rb_node *node;
-	unsigned int start;
-
 	/*
 	 * The nodes are inside VMAs, which the cache hands out again at once:
 	 * the walk may read an object that another CPU is filling in for a
-	 * new VMA (plain stores: it is not linked yet), and the seqcount
-	 * retry throws that away.  The kernel's maple tree walk reads no VMA
-	 * field; this one has to, and says the race is by design.
+	 * new VMA (plain stores: it is not linked yet); the retry throws that
+	 * away (find_vma_lockless() says the race is by design).  The
+	 * kernel's maple tree walk reads no VMA field; this one has to.
 	 */
-	do {
-		start = read_seqcount_begin(seq);
-		data_race_begin();
-		node = rb_find_first_lockless(&addr, &mm->mm_rb, vma_end_above);
-		data_race_end();
-	} while (read_seqcount_retry(seq, start));
-	return node ? rb_entry(node, struct vm_area_struct, vm_rb) : NULL;
+	return find_vma_lockless(mm, addr, &pvr_mm(mm)->tree_seq);
 }
 
 static inline bool vma_lock_seq_is_mm(struct vm_area_struct *vma,
@@ -687,50 +652,6 @@ inval:
 	return NULL;
 }
 
-/* May the fault be handled in vma at all (access_error() from the flags)? */
-static bool pvr_access_error(unsigned int flags, struct vm_area_struct *vma)
-{
-	if (flags & FAULT_FLAG_WRITE)
-		return !(vma->vm_flags & VM_WRITE);
-	if (flags & FAULT_FLAG_INSTRUCTION)
-		return !(vma->vm_flags & VM_EXEC);
-	return !(vma->vm_flags & VM_ACCESS_FLAGS);
-}
-
-/*
- * The per-VMA-lock part of do_user_addr_fault(), as in per_vma_lock.c:
- * VM_FAULT_RETRY sends the fault to the mmap lock.  A handle_mm_fault()
- * that returns VM_FAULT_RETRY or VM_FAULT_COMPLETED has released the VMA
- * itself.
- */
-static vm_fault_t pvr_lockless_fault(struct mm_struct *mm,
-				     unsigned long address, unsigned int flags)
-{
-	struct vm_area_struct *vma;
-	vm_fault_t fault;
-
-	VM_BUG_ON(!cpumask_test_cpu(smp_processor_id(), mm_cpumask(mm)));
-	vma = lock_vma_under_rcu(mm, address);
-	if (!vma)
-		return VM_FAULT_RETRY;
-	if (pvr_access_error(flags, vma)) {
-		vma_end_read(vma);
-		return VM_FAULT_RETRY;
-	}
-	/* No mmap lock to drop and retry with. */
-	flags &= ~(FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE);
-	fault = handle_mm_fault(vma, address, flags | FAULT_FLAG_VMA_LOCK,
-				NULL);
-	if (!(fault & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)))
-		vma_end_read(vma);
-	if (!(fault & VM_FAULT_RETRY)) {
-		count_fault_event(VMA_LOCK_SUCCESS);
-		return fault;
-	}
-	count_fault_event(VMA_LOCK_RETRY);
-	return VM_FAULT_RETRY;
-}
-
 /* Does this CPU hold vma for reading (vma NULL: one of mm's)? */
 static bool pvr_fault_lock_held(struct mm_struct *mm,
 				struct vm_area_struct *vma)
@@ -751,7 +672,9 @@ const struct fault_strategy per_vma_refcnt_strategy = {
 	.vma_cache_alloc = pvr_vma_cache_alloc,
 	.vma_cache_free = pvr_vma_cache_free,
 	.vma_free = pvr_vma_free,
-	.lockless_fault = pvr_lockless_fault,
+	.lockless_fault = do_vma_lock_fault,
+	.lock_vma_under_rcu = lock_vma_under_rcu,
+	.vma_end_read = vma_end_read,
 	.fault_lock_held = pvr_fault_lock_held,
 	.vma_start_write = pvr_vma_start_write,
 	.vma_end_write_all = pvr_vma_end_write_all,
@@ -760,11 +683,10 @@ const struct fault_strategy per_vma_refcnt_strategy = {
 	.tree_write_end = pvr_tree_write_end,
 	.vma_mark_attached = pvr_vma_mark_attached,
 	.vma_mark_detached = pvr_vma_mark_detached,
-	.events = pvr_event_names,
-	.nr_events = NR_PVR_EVENTS - FAULT_STRATEGY_EVENTS,
+	.events = vma_lock_event_names,
+	.nr_events = NR_VMA_LOCK_EVENTS - FAULT_STRATEGY_EVENTS,
 	.event_lockless = VMA_LOCK_SUCCESS,
-	.abort_events = 1UL << VMA_LOCK_ABORT | 1UL << VMA_LOCK_RETRY |
-			1UL << VMA_LOCK_MISS,
+	.abort_events = VMA_LOCK_ABORTS,
 	.mutants = pvr_mutants,
 	.nr_mutants = NR_PVR_MUTANTS,
 };

@@ -122,49 +122,13 @@ static void spf_vma_free(struct vm_area_struct *vma)
 
 /* --- the fault side ------------------------------------------------------ */
 
-/* find_vma()'s test: does node's VMA end above the address (key)? */
-static int vma_end_above(const void *key, const struct rb_node *node)
-{
-	const struct vm_area_struct *vma =
-		rb_entry(node, struct vm_area_struct, vm_rb);
-	unsigned long addr = *(const unsigned long *)key;
-
-	return addr < READ_ONCE(vma->vm_end) ? 0 : 1;
-}
-
 /*
- * The walk loads every link and bound with READ_ONCE (the writers store
- * them with WRITE_ONCE) and stops after RB_MAX_DEPTH nodes, deeper than any
- * valid tree: a walk that races a rotation may go round in circles, and
- * only a writer can make it do so, which the seqlock then reports.
+ * The series' find_vma_srcu(): the lockless walk, retried on mm_seq (the
+ * writers store every link and bound with WRITE_ONCE).
  */
 struct vm_area_struct *find_vma_srcu(struct mm_struct *mm, unsigned long addr)
 {
-	struct rb_node *node;
-	unsigned int seq;
-
-	do {
-		seq = read_seqbegin(&mm->mm_seq);
-		node = rb_find_first_lockless(&addr, &mm->mm_rb, vma_end_above);
-	} while (read_seqretry(&mm->mm_seq, seq));
-	return node ? rb_entry(node, struct vm_area_struct, vm_rb) : NULL;
-}
-
-/*
- * May the fault be handled in a VMA with vm_flags (x86 access_error(),
- * from the fault flags)?  A write needs VM_WRITE, a read any right.  An
- * instruction fetch needs VM_EXEC: the flags do not say whether the PTE
- * was present (the error code's PROT bit), and a fetch of a present NX
- * page could only be a SIGSEGV, which the classic path delivers; it also
- * maps a page for a fetch in a readable VMA without VM_EXEC, as x86 does.
- */
-static bool spf_access_error(unsigned int flags, unsigned long vm_flags)
-{
-	if (flags & FAULT_FLAG_WRITE)
-		return !(vm_flags & VM_WRITE);
-	if (flags & FAULT_FLAG_INSTRUCTION)
-		return !(vm_flags & VM_EXEC);
-	return !(vm_flags & VM_ACCESS_FLAGS);
+	return find_vma_lockless(mm, addr, &mm->mm_seq.seqcount);
 }
 
 /* VMAs whose faults need more than anonymous pages (or userfaultfd). */
@@ -353,7 +317,7 @@ vm_fault_t handle_speculative_fault(struct mm_struct *mm,
 		abort = SPF_VMA_NOANON;
 		goto out_abort;
 	}
-	if (spf_access_error(flags, vmf.vma_flags)) {
+	if (fault_access_error(flags, vmf.vma_flags)) {
 		abort = SPF_VMA_ACCESS;
 		goto out_abort;
 	}
