@@ -29,23 +29,26 @@
  * unmap_mapping_range() enters vm_sequence holding i_mmap_rwsem (race 2).
  * A VMA that leaves the tree is marked detached (under its write lock).
  *
- * Fault side (lock_vma_under_rcu): in an RCU read side, find the VMA
+ * Fault side (lock_vma_under_rcu, called by the core's do_vma_lock_fault(),
+ * the arch handler's per-VMA block): in an RCU read side, find the VMA
  * without the mmap lock.  The kernel walks the maple tree under RCU;
  * mmsim has an rbtree, whose rotations a lockless walk can get lost in,
- * so the walk here retries when this strategy's tree seqcount (written
- * around every tree change) moved: the mm_seq of spf-srcu, standing in
- * for the maple tree's RCU safety.  Then vma_start_read(): give up if the
+ * so the walk (find_vma_lockless()) retries when this strategy's tree
+ * seqcount, written around every tree change, moved: the stand-in for
+ * the maple tree's RCU safety.  Then vma_start_read(): give up if the
  * VMA is write-locked (vm_lock_seq == mm_lock_seq), try its lock for
  * reading, and check the sequence again under it, with acquire ordering
- * (race 11); check that it is anonymous with an anon_vma (only after
- * locking it: race 9), that it still covers the address (a split may
- * have moved its bounds before we locked it), and that it was not
- * detached meanwhile (then look again: VMA_LOCK_MISS).  The fault runs
- * handle_mm_fault() with FAULT_FLAG_VMA_LOCK, interrupts on, taking the
- * PTE lock as a classic fault does and allocating page tables if it must
- * (the VMA, so its tables, cannot go while we hold its lock).  A VMA with
- * no anon_vma yet, or anything else unexpected, falls back to the mmap
- * lock: the first fault of a fresh VMA goes that way, as in 6.4.
+ * (race 11).  Then check that it was not detached meanwhile (look again:
+ * VMA_LOCK_MISS; 6.4 checks this last, see lock_vma_under_rcu()), that it
+ * has an anon_vma (only after locking it: race 9) and still covers the
+ * address (a split may have moved its bounds before we locked it).  The
+ * fault runs handle_mm_fault() with FAULT_FLAG_VMA_LOCK, interrupts on,
+ * taking the PTE lock as a classic fault does and allocating page tables
+ * if it must (the VMA, so its tables, cannot go while we hold its lock).
+ * A VMA with no anon_vma yet, or anything else unexpected, falls back to
+ * the mmap lock: the first fault of a fresh VMA goes that way, as in 6.4.
+ * The core checks the lock's promise (vma_read_stable_begin/end): what
+ * the fault reads of the VMA does not change until it lets go.
  *
  * Freeing: VMAs are freed after an RCU grace period (the walk holds only
  * rcu_read_lock while it looks at a VMA it has not locked).
@@ -112,7 +115,6 @@ static inline struct pvl_mm *pvl_mm(struct mm_struct *mm)
  * does not know the VMA.
  */
 static __thread struct vm_area_struct *pvl_read_locked;
-
 
 static int pvl_mm_init(struct mm_struct *mm)
 {
