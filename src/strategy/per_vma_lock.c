@@ -329,7 +329,6 @@ retry:
 		count_fault_event(VMA_LOCK_MISS);
 		goto retry;
 	}
-	vma_read_stable_begin(vma);
 	/*
 	 * find_mergeable_anon_vma() needs the neighbours: the mmap lock.  A
 	 * classic fault may set anon_vma under the mmap read lock while we
@@ -342,6 +341,12 @@ retry:
 	/* A split may have moved the bounds before we locked the VMA. */
 	if (address < vma->vm_start || address >= vma->vm_end)
 		goto inval_end_read;
+	/*
+	 * From here the VMA may not change until vma_end_read() (checked).
+	 * Not earlier: a classic fault may still give a VMA without an
+	 * anon_vma one, under the mmap read lock, while we look.
+	 */
+	vma_read_stable_begin(vma);
 	rcu_read_unlock();
 	return vma;
 

@@ -627,7 +627,6 @@ retry:
 	}
 	if (err)
 		goto inval;
-	vma_read_stable_begin(vma);
 	/* A split may have moved the bounds before we locked the VMA. */
 	if (address < vma->vm_start || address >= vma->vm_end)
 		goto inval_end_read;
@@ -641,6 +640,12 @@ retry:
 	if (!pvr_vma_supported(vma) ||
 	    !__atomic_load_n(&vma->anon_vma, __ATOMIC_ACQUIRE))
 		goto inval_end_read;
+	/*
+	 * From here the VMA may not change until vma_end_read() (checked).
+	 * Not earlier: a classic fault may still give a VMA without an
+	 * anon_vma one, under the mmap read lock, while we look.
+	 */
+	vma_read_stable_begin(vma);
 	rcu_read_unlock();
 	return vma;
 
