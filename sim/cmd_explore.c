@@ -622,6 +622,9 @@ int cmd_explore(int argc, char **argv)
 	mmsim_switch_mm(mm);
 	mmsim_set_sched_hook(explore_hook);
 	catch_interrupts();
+	/* The debugging checks, as the stress test has them (lockdep's and
+	 * the VMA read locks' stability check, <mmsim/strategy.h>). */
+	lockdep_enable(true);
 	for (t = 0; t < NR_TARGETS && !ret &&
 	     !atomic_load(&explore_interrupt); t++) {
 		if (o.target && strcmp(o.target, target_names[t]))

@@ -272,6 +272,8 @@ vm_fault_t do_vma_lock_fault(struct mm_struct *mm, unsigned long address,
  * lockdep checks a lock's rules rather than their effects.  So a site
  * that changes a VMA without vma_start_write() (docs/races.md races 7, 8,
  * 10) is caught whenever a fault overlaps it, whatever the change does.
+ * A debugging check: only while lockdep is on (stress and explore switch
+ * it on), so that benchmarks do not pay for it.
  */
 void vma_read_stable_begin(struct vm_area_struct *vma);
 void vma_read_stable_end(struct vm_area_struct *vma);

@@ -350,8 +350,14 @@ static void vma_read_snapshot(struct vm_area_struct *vma,
 	s->anon_vma = __atomic_load_n(&vma->anon_vma, __ATOMIC_RELAXED);
 }
 
+/*
+ * A debugging check, as lockdep's are: on when lockdep is (stress,
+ * explore, the tests that ask for it), one branch otherwise.
+ */
 void vma_read_stable_begin(struct vm_area_struct *vma)
 {
+	if (!atomic_load_explicit(&lockdep_enabled, memory_order_relaxed))
+		return;
 	vma_read_snapshot(vma, &read_snap);
 	read_snap_vma = vma;
 }
