@@ -111,9 +111,12 @@ struct fault_strategy {
 	void (*vma_end_read)(struct vm_area_struct *vma);
 	/*
 	 * Does the calling CPU hold the strategy's own fault lock on vma
-	 * (vma NULL: on some VMA of mm)?  What vma_assert_locked() accepts
-	 * besides the mmap lock: handle_mm_fault(), page-table allocation
-	 * and anon_vma_prepare() may then run.  NULL: never.
+	 * (vma NULL: on some VMA of mm)?  What vma_assert_fault_locked()
+	 * accepts besides the mmap lock: handle_mm_fault() and page-table
+	 * allocation may then run (__anon_vma_prepare() wants the mmap lock
+	 * itself: it looks at the neighbours).  NULL: never.  A VMA-lock
+	 * strategy (lock_vma_under_rcu) needs none: the core knows which VMA
+	 * do_vma_lock_fault() holds.
 	 */
 	bool (*fault_lock_held)(struct mm_struct *mm, struct vm_area_struct *vma);
 
@@ -260,6 +263,12 @@ extern const char *const vma_lock_event_names[];
  */
 vm_fault_t do_vma_lock_fault(struct mm_struct *mm, unsigned long address,
 			     unsigned int flags);
+/*
+ * Does this CPU hold vma (NULL: some VMA of mm) under do_vma_lock_fault()?
+ * What vma_fault_locked() accepts for a VMA-lock strategy, which so needs
+ * no fault_lock_held of its own.
+ */
+bool vma_lock_held_by_me(struct mm_struct *mm, struct vm_area_struct *vma);
 
 /* --- for a strategy with VMA read locks ------------------------------------ */
 
@@ -407,6 +416,8 @@ void vma_assert_write_locked(struct vm_area_struct *vma);
 void vma_assert_fault_locked(struct mm_struct *mm, struct vm_area_struct *vma);
 /* The same, as a test: for WARN_ON()s. */
 bool vma_fault_locked(struct mm_struct *mm, struct vm_area_struct *vma);
+/* Only the strategy's own fault lock, held by this CPU (not the mmap lock). */
+bool vma_fault_locked_by_me(struct mm_struct *mm, struct vm_area_struct *vma);
 
 static inline void vma_mark_attached(struct vm_area_struct *vma)
 {

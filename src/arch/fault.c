@@ -70,6 +70,28 @@ bool fault_access_error(unsigned int flags, unsigned long vm_flags)
  * handle_mm_fault() that returns VM_FAULT_RETRY or VM_FAULT_COMPLETED has
  * released the VMA lock itself.  The calling CPU runs mm, holds no lock.
  */
+/*
+ * The VMA this CPU holds under do_vma_lock_fault(), for the fault-lock
+ * assertions (vma_fault_locked(): handle_mm_fault(), page-table
+ * allocation, which knows no VMA).  A fault holds one at a time.
+ */
+static __thread struct vm_area_struct *vma_lock_held;
+
+bool vma_lock_held_by_me(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	if (!vma)
+		return vma_lock_held && vma_lock_held->vm_mm == mm;
+	return vma_lock_held == vma;
+}
+
+/* Let go of the VMA lock the fault holds. */
+static void vma_lock_fault_end(const struct fault_strategy *s,
+			       struct vm_area_struct *vma)
+{
+	vma_lock_held = NULL;
+	s->vma_end_read(vma);
+}
+
 vm_fault_t do_vma_lock_fault(struct mm_struct *mm, unsigned long address,
 			     unsigned int flags)
 {
@@ -81,8 +103,9 @@ vm_fault_t do_vma_lock_fault(struct mm_struct *mm, unsigned long address,
 	vma = s->lock_vma_under_rcu(mm, address);
 	if (!vma)
 		return VM_FAULT_RETRY;
+	vma_lock_held = vma;
 	if (fault_access_error(flags, vma->vm_flags)) {
-		s->vma_end_read(vma);
+		vma_lock_fault_end(s, vma);
 		return VM_FAULT_RETRY;
 	}
 	/* No mmap lock to drop and retry with. */
@@ -91,7 +114,9 @@ vm_fault_t do_vma_lock_fault(struct mm_struct *mm, unsigned long address,
 	fault = handle_mm_fault(vma, address, flags | FAULT_FLAG_VMA_LOCK,
 				NULL);
 	if (!(fault & (VM_FAULT_RETRY | VM_FAULT_COMPLETED)))
-		s->vma_end_read(vma);
+		vma_lock_fault_end(s, vma);
+	else
+		vma_lock_held = NULL;	/* handle_mm_fault() let it go */
 	if (!(fault & VM_FAULT_RETRY)) {
 		count_fault_event(VMA_LOCK_SUCCESS);
 		return fault;

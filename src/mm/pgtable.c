@@ -213,8 +213,7 @@ void pgd_free(struct mm_struct *mm)
 static struct page *pagetable_alloc_locked(struct mm_struct *mm, int level)
 {
 	WARN_ON(!mmsim_lock_held_by_me(&mm->mmap_lock) &&
-		!(mm->strategy->fault_lock_held &&
-		  mm->strategy->fault_lock_held(mm, NULL)));
+		!vma_fault_locked_by_me(mm, NULL));
 	return pagetable_alloc(mm, level);
 }
 

@@ -375,9 +375,16 @@ void vma_read_stable_end(struct vm_area_struct *vma)
 
 bool vma_fault_locked(struct mm_struct *mm, struct vm_area_struct *vma)
 {
+	if (rwsem_is_locked(&mm->mmap_lock))
+		return true;
+	return vma_fault_locked_by_me(mm, vma);
+}
+
+bool vma_fault_locked_by_me(struct mm_struct *mm, struct vm_area_struct *vma)
+{
 	const struct fault_strategy *s = mm->strategy;
 
-	if (rwsem_is_locked(&mm->mmap_lock))
+	if (s->lock_vma_under_rcu && vma_lock_held_by_me(mm, vma))
 		return true;
 	return s->fault_lock_held && s->fault_lock_held(mm, vma);
 }

@@ -109,13 +109,6 @@ static inline struct pvl_mm *pvl_mm(struct mm_struct *mm)
 	return mm_strategy_private(mm);
 }
 
-/*
- * The VMA this CPU holds for reading, if any (a fault holds one at a
- * time): what fault_lock_held() reports for page-table allocation, which
- * does not know the VMA.
- */
-static __thread struct vm_area_struct *pvl_read_locked;
-
 static int pvl_mm_init(struct mm_struct *mm)
 {
 	atomic_init(&pvl_mm(mm)->mm_lock_seq, 0);
@@ -269,7 +262,6 @@ static bool vma_start_read(struct vm_area_struct *vma)
 		up_read(&v->vm_lock);
 		return false;
 	}
-	pvl_read_locked = vma;
 	return true;
 }
 
@@ -277,7 +269,6 @@ static bool vma_start_read(struct vm_area_struct *vma)
 static void vma_end_read(struct vm_area_struct *vma)
 {
 	vma_read_stable_end(vma);
-	pvl_read_locked = NULL;
 	up_read(&pvl_vma(vma)->vm_lock);
 }
 
@@ -358,15 +349,6 @@ inval:
 	return NULL;
 }
 
-/* Does this CPU hold vma's lock for reading (vma NULL: one of mm's)? */
-static bool pvl_fault_lock_held(struct mm_struct *mm,
-				struct vm_area_struct *vma)
-{
-	if (!vma)
-		return pvl_read_locked && pvl_read_locked->vm_mm == mm;
-	return pvl_read_locked == vma;
-}
-
 const struct fault_strategy per_vma_lock_strategy = {
 	.name = "per-vma-lock",
 	.help = "faults under a VMA lock, Linux 6.4-6.14 (vm_lock, mm_lock_seq)",
@@ -378,7 +360,6 @@ const struct fault_strategy per_vma_lock_strategy = {
 	.lockless_fault = do_vma_lock_fault,
 	.lock_vma_under_rcu = lock_vma_under_rcu,
 	.vma_end_read = vma_end_read,
-	.fault_lock_held = pvl_fault_lock_held,
 	.vma_start_write = pvl_vma_start_write,
 	.vma_end_write_all = pvl_vma_end_write_all,
 	.vma_write_locked = pvl_vma_write_locked,

@@ -118,9 +118,6 @@ static inline struct pvr_mm *pvr_mm(struct mm_struct *mm)
 	return mm_strategy_private(mm);
 }
 
-/* The VMA this CPU holds for reading, if any (see per_vma_lock.c). */
-static __thread struct vm_area_struct *pvr_read_locked;
-
 /* --- the VMA cache (SLAB_TYPESAFE_BY_RCU) ---------------------------------- */
 
 /*
@@ -582,7 +579,6 @@ static int vma_start_read(struct mm_struct *mm, struct vm_area_struct *vma)
 		vma_refcount_put(vma);
 		return -EBUSY;
 	}
-	pvr_read_locked = vma;
 	return 0;
 }
 
@@ -590,7 +586,6 @@ static int vma_start_read(struct mm_struct *mm, struct vm_area_struct *vma)
 static void vma_end_read(struct vm_area_struct *vma)
 {
 	vma_read_stable_end(vma);
-	pvr_read_locked = NULL;
 	vma_refcount_put(vma);
 }
 
@@ -657,15 +652,6 @@ inval:
 	return NULL;
 }
 
-/* Does this CPU hold vma for reading (vma NULL: one of mm's)? */
-static bool pvr_fault_lock_held(struct mm_struct *mm,
-				struct vm_area_struct *vma)
-{
-	if (!vma)
-		return pvr_read_locked && pvr_read_locked->vm_mm == mm;
-	return pvr_read_locked == vma;
-}
-
 const struct fault_strategy per_vma_refcnt_strategy = {
 	.name = "per-vma-refcnt",
 	.help = "faults under a VMA reference count, Linux 6.15+ (vm_refcnt, VMAs typesafe by RCU)",
@@ -680,7 +666,6 @@ const struct fault_strategy per_vma_refcnt_strategy = {
 	.lockless_fault = do_vma_lock_fault,
 	.lock_vma_under_rcu = lock_vma_under_rcu,
 	.vma_end_read = vma_end_read,
-	.fault_lock_held = pvr_fault_lock_held,
 	.vma_start_write = pvr_vma_start_write,
 	.vma_end_write_all = pvr_vma_end_write_all,
 	.vma_write_locked = pvr_vma_write_locked,
