@@ -90,6 +90,7 @@ struct explore_writer {
 	bool read_only;		/* A is read-only after it */
 	bool dontunmap;		/* A's contents may be at EXPLORE_MOVED or A */
 	bool stack;		/* the VMA grows down (MAP_GROWSDOWN) */
+	bool f_at_moved;	/* F stores where mremap moves A, not at A */
 };
 
 static int w_munmap(struct mm_struct *mm)
@@ -175,6 +176,13 @@ static const struct explore_writer writers[] = {
 	{ "mremap-dontunmap", w_mremap_dontunmap, .moves = true,
 	  .dontunmap = true },
 	{ "grow-stack", w_grow_stack, .stack = true },
+	/*
+	 * mremap again, F storing at A's destination: the new VMA must not
+	 * take a fault before the PTEs have moved into it (it is locked, or
+	 * in a write section, from before it is linked).
+	 */
+	{ "mremap-dest", w_mremap, .unmaps = true, .moves = true,
+	  .f_at_moved = true },
 };
 #define NR_WRITERS	(sizeof(writers) / sizeof(writers[0]))
 
@@ -348,6 +356,23 @@ static const char *check_dontunmap(int f_ret)
 	return a || m ? NULL : "a store that returned 0 was lost";
 }
 
+/*
+ * F stored at A's destination: before the move it finds no VMA there
+ * (SIGSEGV); after, its store is in the moved page.  Never lost, never
+ * under a page the move put there (move_ptes() would warn first).
+ */
+static const char *check_at_moved(int f_ret)
+{
+	unsigned long v = 0;
+
+	if (mmsim_load(EXPLORE_MOVED + (EXPLORE_A - EXPLORE_BASE), &v,
+		       sizeof(v)))
+		return "A's destination cannot be read";
+	if (f_ret)
+		return v ? "a store that failed is seen" : NULL;
+	return v == EXPLORE_VALUE ? NULL : "a store that returned 0 was lost";
+}
+
 /* What A must hold after the schedule; a description of what is wrong. */
 static const char *check(struct mm_struct *mm, int f_ret, long warnings)
 {
@@ -364,6 +389,8 @@ static const char *check(struct mm_struct *mm, int f_ret, long warnings)
 		return "the writer's system call failed";
 	if (x.writer->dontunmap)
 		return check_dontunmap(f_ret);
+	if (x.writer->f_at_moved)
+		return check_at_moved(f_ret);
 	ret = mmsim_load(EXPLORE_A, &v, sizeof(v));
 	if (x.writer->unmaps && ret != SIGSEGV)
 		return "A still mapped after munmap";
@@ -416,7 +443,9 @@ static struct explore_result run_schedule(struct mm_struct *mm,
 		return r;
 	}
 	role = ROLE_F;
-	f_ret = mmsim_store(EXPLORE_A, &v, sizeof(v));
+	f_ret = mmsim_store(w->f_at_moved ?
+			    EXPLORE_MOVED + (EXPLORE_A - EXPLORE_BASE) :
+			    EXPLORE_A, &v, sizeof(v));
 	role = ROLE_NONE;
 	atomic_store(&F->done, 1);
 	atomic_store(&x.w_go, 1);	/* F never stopped: W runs after it */

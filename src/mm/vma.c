@@ -291,16 +291,19 @@ static void __vma_unlink_shared(struct mm_struct *mm,
 }
 
 /*
- * Write-lock every VMA whose range va changes or that it removes, before
- * any other lock (the kernel's callers of vma_prepare() do so): a fault
- * under one of these VMA locks may wait for the file's locks.  insert is
- * not in the tree yet.  The mutant stack-no-vma-write leaves the stack
+ * Write-lock every VMA whose range va changes or that it removes, and the
+ * one it inserts, before any other lock (the kernel's callers of
+ * vma_prepare() do so): a fault under one of these VMA locks may wait for
+ * the file's locks.  The mutant stack-no-vma-write leaves the stack
  * VMA that expand_stack() grows unlocked (race 7).
  */
 static void vma_adjust_start_write(struct vma_adjust *va)
 {
 	if (!va->stack_no_vma_write)
 		vma_start_write(va->vma);
+	/* Not in the tree yet; locked before it is (as the kernel since 6.6). */
+	if (va->insert)
+		vma_start_write(va->insert);
 	if (va->adjust)
 		vma_start_write(va->adjust);
 	if (va->remove)
@@ -879,6 +882,14 @@ struct vm_area_struct *copy_vma(struct vm_area_struct **vmap,
 		get_file(new_vma->vm_file);
 	if (new_vma->vm_ops && new_vma->vm_ops->open)
 		new_vma->vm_ops->open(new_vma);
+	/*
+	 * Locked before it is linked: the PTEs move into it only after
+	 * copy_vma() returns, and a fault under its VMA lock must not fill
+	 * a PTE there first (move_ptes() expects none; explore's writer
+	 * mremap-dest found it).  The kernel locks a new VMA before it
+	 * enters the tree since 6.6; 6.4 locked the copy in copy_vma().
+	 */
+	vma_start_write(new_vma);
 	if (vma_link(mm, new_vma))
 		goto out_unlink;
 	*need_rmap_locks = false;
