@@ -35,18 +35,6 @@
 extern const struct fault_strategy per_vma_refcnt_strategy;
 #define S	(&per_vma_refcnt_strategy)
 
-/* The strategy's events, by their names. */
-static unsigned int ev_success, ev_abort, ev_retry, ev_miss;
-
-static unsigned int event_slot(const char *name)
-{
-	for (unsigned int i = 0; i < S->nr_events; i++)
-		if (!strcmp(S->events[i], name))
-			return FAULT_STRATEGY_EVENTS + i;
-	fail_msg("no event %s", name);
-	return 0;
-}
-
 /*
  * vm_refcnt, the first field of the strategy's part of a VMA (struct
  * pvr_vma): the tests look at the protocol from outside.
@@ -67,10 +55,6 @@ static int pvr_setup(void **state)
 	env = *state;
 	mmget(env->mm);		/* another thread shares it */
 	mmsim_switch_mm(env->mm);
-	ev_success = event_slot("vma_lock_success");
-	ev_abort = event_slot("vma_lock_abort");
-	ev_retry = event_slot("vma_lock_retry");
-	ev_miss = event_slot("vma_lock_miss");
 	fault_events_reset();
 	return 0;
 }
@@ -170,8 +154,8 @@ static void write_fault_succeeds(void **state)
 	take_events();
 	assert_int_equal(fault(mm, PG(B, 1), UW), 0);
 	take_events();
-	assert_int_equal(events[ev_success], 1);
-	assert_int_equal(events[ev_abort] + events[ev_retry] + events[ev_miss], 0);
+	assert_int_equal(events[VMA_LOCK_SUCCESS], 1);
+	assert_int_equal(events[VMA_LOCK_ABORT] + events[VMA_LOCK_RETRY] + events[VMA_LOCK_MISS], 0);
 	assert_true(pte_present(pte_of(mm, PG(B, 1))));
 	assert_int_equal(refcnt(vma), 1);
 }
@@ -185,7 +169,7 @@ static void no_anon_vma_aborts(void **state)
 	take_events();
 	assert_int_equal(fault(mm, PG(B, 1), UW), VM_FAULT_RETRY);
 	take_events();
-	assert_int_equal(events[ev_abort], 1);
+	assert_int_equal(events[VMA_LOCK_ABORT], 1);
 	assert_int_equal(refcnt(the_vma(mm, PG(B, 0))), 1);
 }
 
@@ -244,7 +228,7 @@ static void writer_waits_for_reader(void **state)
 	while (!atomic_load(&writer_done))
 		mmsim_cpu_relax();
 	take_events();
-	assert_int_equal(events[ev_success], 1);
+	assert_int_equal(events[VMA_LOCK_SUCCESS], 1);
 	assert_int_equal(refcnt(held_vma), 1);
 	assert_int_equal(store_ul(mm, PG(B, 1), 2), SIGSEGV);
 }
@@ -282,9 +266,9 @@ static void detached_vma_not_locked(void **state)
 	assert_int_equal(fault(mm, PG(B, 1), UW), VM_FAULT_RETRY);
 	disarm_hook();
 	take_events();
-	assert_int_equal(events[ev_miss], 1);
-	assert_int_equal(events[ev_abort], 1);
-	assert_int_equal(events[ev_success], 0);
+	assert_int_equal(events[VMA_LOCK_MISS], 1);
+	assert_int_equal(events[VMA_LOCK_ABORT], 1);
+	assert_int_equal(events[VMA_LOCK_SUCCESS], 0);
 	assert_int_equal(refcnt(held_vma), 0);
 	assert_null(vma_at(mm, PG(B, 1)));
 }
@@ -358,8 +342,8 @@ static bool __recycled_in_window(struct mm_struct *mm, bool mutant)
 	take_events();
 	damage = pte_present(pte_of(other_mm, PG(B, 1)));
 	if (!mutant) {
-		assert_int_equal(events[ev_abort], 1);
-		assert_int_equal(events[ev_success] + events[ev_miss], 0);
+		assert_int_equal(events[VMA_LOCK_ABORT], 1);
+		assert_int_equal(events[VMA_LOCK_SUCCESS] + events[VMA_LOCK_MISS], 0);
 	}
 	assert_int_equal(refcnt(held_vma), 1);
 	assert_int_equal(validate_mm(other_mm), 0);
